@@ -1,0 +1,243 @@
+//! Request parameters: the union of the query string and the body, decoded strictly.
+//!
+//! The SDKs put common parameters in the query and action parameters in an
+//! `application/x-www-form-urlencoded` body (the Node SDK puts everything in the body). `+` is a
+//! space in both, blank values are kept (the old Python SDK signs `SignatureType=`), and invalid
+//! percent-encoding or UTF-8 is refused rather than guessed at. A JSON-object body is accepted too;
+//! its members are parameters but are not covered by a V1 signature (they are by ACS3's body hash).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::ApiError;
+
+/// Most parameters one request may carry; far above any action's needs.
+pub const MAX_PARAMS: usize = 256;
+
+/// The decoded parameters of one request.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+    /// Names that came from a JSON body (not part of the V1 signed set).
+    unsigned: BTreeSet<String>,
+}
+
+/// Percent-decode one form component (`+` is a space). `None` on malformed input.
+fn decode_component(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hi = (hex[0] as char).to_digit(16)?;
+                let lo = (hex[1] as char).to_digit(16)?;
+                out.push((hi * 16 + lo) as u8);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Parse `a=b&c=&d` into pairs, refusing malformed encoding.
+pub fn parse_pairs(raw: &str, what: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for part in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let (Some(k), Some(v)) = (decode_component(k), decode_component(v)) else {
+            return Err(ApiError::invalid(format!(
+                "The {what} is not valid form encoding (bad percent-escape or invalid UTF-8)."
+            )));
+        };
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+impl Params {
+    /// Build from already-decoded pairs; a name given twice is refused.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, ApiError> {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            p.insert(k, v, false)?;
+        }
+        Ok(p)
+    }
+
+    fn insert(&mut self, k: String, v: String, unsigned: bool) -> Result<(), ApiError> {
+        if k.is_empty() {
+            return Err(ApiError::invalid("A parameter has an empty name."));
+        }
+        if self.map.contains_key(&k) {
+            return Err(ApiError::invalid(format!(
+                "The parameter '{k}' is given more than once."
+            )));
+        }
+        if self.map.len() >= MAX_PARAMS {
+            return Err(ApiError::invalid(format!(
+                "Too many parameters (at most {MAX_PARAMS})."
+            )));
+        }
+        if unsigned {
+            self.unsigned.insert(k.clone());
+        }
+        self.map.insert(k, v);
+        Ok(())
+    }
+
+    /// Add the members of a form body.
+    pub fn add_form(&mut self, body: &str) -> Result<(), ApiError> {
+        for (k, v) in parse_pairs(body, "request body")? {
+            self.insert(k, v, false)?;
+        }
+        Ok(())
+    }
+
+    /// Add the members of a JSON-object body: strings as they are, other scalars as their JSON
+    /// text, objects and arrays as JSON text, `null` skipped.
+    pub fn add_json(&mut self, body: &[u8]) -> Result<(), ApiError> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}.")))?;
+        let serde_json::Value::Object(obj) = value else {
+            return Err(ApiError::invalid(
+                "The JSON request body must be an object.",
+            ));
+        };
+        for (k, v) in obj {
+            let text = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            self.insert(k, text, true)?;
+        }
+        Ok(())
+    }
+
+    /// The raw value, if given (possibly empty).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// A value that must be present and non-empty.
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        match self.get(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(ApiError::missing(name)),
+        }
+    }
+
+    /// A value that is absent or non-empty (`Some("")` counts as absent).
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// An optional integer within `min..=max`.
+    pub fn optional_int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(None);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(Some(v)),
+            _ => Err(ApiError::invalid(format!(
+                "{name} must be an integer between {min} and {max}, got '{raw}'."
+            ))),
+        }
+    }
+
+    /// An optional boolean; `true`/`false` in any case (the Python SDKs send `True`).
+    pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(None);
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(ApiError::invalid(format!(
+                "{name} must be true or false, got '{raw}'."
+            ))),
+        }
+    }
+
+    /// The parameters a V1 signature covers (all but JSON-body members), sorted by name.
+    pub fn signed(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map
+            .iter()
+            .filter(|(k, _)| !self.unsigned.contains(*k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_is_space_and_blank_values_are_kept() {
+        let pairs = parse_pairs("a=b+c&SignatureType=&d&e=%2B%2A~%C3%A9", "q").unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "b c".into()),
+                ("SignatureType".into(), "".into()),
+                ("d".into(), "".into()),
+                ("e".into(), "+*~é".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_encoding_is_refused() {
+        assert!(parse_pairs("a=%zz", "q").is_err());
+        assert!(parse_pairs("a=%4", "q").is_err());
+        assert!(parse_pairs("a=%ff%fe", "q").is_err());
+    }
+
+    #[test]
+    fn duplicates_and_floods_are_refused() {
+        let mut p = Params::from_pairs(vec![("a".into(), "1".into())]).unwrap();
+        assert!(p.add_form("a=2").is_err());
+        let many: String = (0..=MAX_PARAMS).map(|i| format!("k{i}=v&")).collect();
+        assert!(Params::default().add_form(&many).is_err());
+    }
+
+    #[test]
+    fn json_body_members_are_unsigned_params() {
+        let mut p = Params::from_pairs(vec![("Action".into(), "X".into())]).unwrap();
+        p.add_json(br#"{"Limit":5,"Flag":true,"Obj":{"a":1},"Skip":null,"S":"x"}"#)
+            .unwrap();
+        assert_eq!(p.get("Limit"), Some("5"));
+        assert_eq!(p.get("Flag"), Some("true"));
+        assert_eq!(p.get("Obj"), Some(r#"{"a":1}"#));
+        assert_eq!(p.get("Skip"), None);
+        let signed: Vec<_> = p.signed().map(|(k, _)| k).collect();
+        assert_eq!(signed, vec!["Action"]);
+        assert!(Params::default().add_json(b"[1]").is_err());
+        assert!(Params::default().add_json(b"{").is_err());
+    }
+
+    #[test]
+    fn typed_getters() {
+        let p = Params::from_pairs(vec![
+            ("L".into(), "10".into()),
+            ("B".into(), "True".into()),
+            ("E".into(), "".into()),
+            ("X".into(), "1e3".into()),
+        ])
+        .unwrap();
+        assert_eq!(p.optional_int("L", 1, 100).unwrap(), Some(10));
+        assert!(p.optional_int("L", 1, 5).is_err());
+        assert!(p.optional_int("X", 1, 5).is_err());
+        assert_eq!(p.optional_int("E", 1, 5).unwrap(), None);
+        assert_eq!(p.optional_bool("B").unwrap(), Some(true));
+        assert!(p.required("E").is_err());
+        assert_eq!(
+            p.required("Nope").unwrap_err().message,
+            "The HTTP query 'Nope' must be specified."
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! The HTTP front: the router, the single API handler (read → decode → authenticate →
+//! dispatch → answer, logging one line per request), panic recovery and the emulator-only
+//! endpoints under `/_emulator/`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method, Response, StatusCode, Uri};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::api::{self, Call};
+use crate::error::{ApiError, ErrorCode};
+use crate::protocol::{self, response, MAX_REQUEST_BYTES};
+use crate::AppState;
+
+/// A fresh request id (upper-case UUID, as Alibaba Cloud documents them).
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string().to_ascii_uppercase()
+}
+
+/// The router: `/_emulator/*` endpoints, and the API on every other path.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route("/_emulator/clock", get(clock_now))
+        .route("/_emulator/clock/advance", post(clock_advance))
+        .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
+        .fallback(api_handler)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+/// Serve `state` on `listener` until `shutdown` completes, then finish in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let detail = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let request_id = new_request_id();
+    tracing::error!(request_id = %request_id, panic = %detail, "handler panicked");
+    response::error(&ApiError::internal(), &request_id, "")
+}
+
+async fn health(State(app): State<Arc<AppState>>) -> Response<Body> {
+    json_ok(json!({
+        "Status": "ok",
+        "Version": env!("CARGO_PKG_VERSION"),
+        "UptimeSeconds": app.started.elapsed().as_secs_f64(),
+    }))
+}
+
+fn json_ok(v: Value) -> Response<Body> {
+    let mut r = Response::new(Body::from(v.to_string()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn emulator_error(status: StatusCode, code: &str, message: String) -> Response<Body> {
+    let mut r = json_ok(json!({ "Code": code, "Message": message, "RequestId": new_request_id() }));
+    *r.status_mut() = status;
+    r
+}
+
+async fn clock_now(State(app): State<Arc<AppState>>) -> Response<Body> {
+    json_ok(
+        json!({ "Now": crate::clock::format_time(app.clock.now()), "TimeScale": app.clock.scale() }),
+    )
+}
+
+async fn clock_advance(State(app): State<Arc<AppState>>, uri: Uri) -> Response<Body> {
+    let raw = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "seconds")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    match raw.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=31_536_000.0 * 10.0).contains(&s) => {
+            app.clock.advance(s);
+            json_ok(
+                json!({ "Now": crate::clock::format_time(app.clock.now()), "AdvancedSeconds": s }),
+            )
+        }
+        _ => emulator_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            format!("seconds must be a number from 0 to 315360000, got '{raw}'."),
+        ),
+    }
+}
+
+async fn emulator_not_found(method: Method, req: Request) -> Response<Body> {
+    emulator_error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("No emulator endpoint {method} {}.", req.uri().path()),
+    )
+}
+
+/// The API: every action of fnf 2019-03-15.
+async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let mut request_id = new_request_id();
+    let (parts, body) = req.into_parts();
+    let mut action = String::new();
+    let result = async {
+        if parts.method != Method::GET && parts.method != Method::POST {
+            return Err(ApiError::invalid(format!(
+                "HTTP method {} is not supported; use GET or POST.",
+                parts.method
+            )));
+        }
+        let too_large =
+            || ApiError::new(ErrorCode::EntityTooLarge, &[&MAX_REQUEST_BYTES.to_string()]);
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let uri_len = parts.uri.to_string().len();
+        if declared.saturating_add(uri_len) > MAX_REQUEST_BYTES {
+            return Err(too_large());
+        }
+        let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES - uri_len)
+            .await
+            .map_err(|_| too_large())?;
+        let rpc = protocol::decode(&parts.method, &parts.uri, &parts.headers, &body)?;
+        action = rpc.action.clone();
+        if let Some(rid) = rpc.params.optional("RequestId") {
+            if rid.len() <= 128 && rid.bytes().all(|b| b.is_ascii_graphic()) {
+                request_id = rid.to_string();
+            }
+        }
+        if !api::is_known(&rpc.action) {
+            return Err(ApiError::new(ErrorCode::ActionNotSupported, &[&rpc.action]));
+        }
+        let cred = app.auth.authenticate(&rpc, chrono::Utc::now())?;
+        let account = app.store.account(&cred.account_id);
+        api::dispatch(
+            &rpc.action,
+            Call {
+                app: &app,
+                account,
+                params: &rpc.params,
+            },
+        )
+        .await
+    }
+    .await;
+    let resp = match &result {
+        Ok(fields) => response::success(&request_id, fields.clone()),
+        Err(e) => response::error(e, &request_id, &app.host_id),
+    };
+    let status = resp.status().as_u16();
+    let latency_us = started.elapsed().as_micros() as u64;
+    match &result {
+        Err(e) if e.code == ErrorCode::InternalServerError => {
+            tracing::error!(action = %action, request_id = %request_id, status, latency_us, error = %e, "request")
+        }
+        Err(e) => {
+            tracing::info!(action = %action, request_id = %request_id, status, latency_us, code = %e.code, "request")
+        }
+        Ok(_) => {
+            tracing::info!(action = %action, request_id = %request_id, status, latency_us, "request")
+        }
+    }
+    resp
+}

@@ -1,0 +1,389 @@
+//! One execution's record: its fixed facts, and behind its own lock its status, result and
+//! history. Every status change goes through [`Execution::finish`] or [`Execution::stop`], which
+//! only act on a running execution, so a stop and a natural finish racing end in exactly one
+//! terminal state, and the loser learns which.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::definition::FlowDef;
+
+/// Execution status, as the API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Status {
+    /// Accepted, not yet running.
+    Starting,
+    /// In progress.
+    Running,
+    /// Ended by StopExecution.
+    Stopped,
+    /// Ended normally.
+    Succeeded,
+    /// Ended by an uncaught error.
+    Failed,
+    /// Ended by the flow's Timeout.
+    TimedOut,
+}
+
+impl Status {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Starting => "Starting",
+            Status::Running => "Running",
+            Status::Stopped => "Stopped",
+            Status::Succeeded => "Succeeded",
+            Status::Failed => "Failed",
+            Status::TimedOut => "TimedOut",
+        }
+    }
+
+    /// Parse the wire spelling.
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Starting,
+            Status::Running,
+            Status::Stopped,
+            Status::Succeeded,
+            Status::Failed,
+            Status::TimedOut,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Still in progress (`Starting` or `Running`).
+    pub fn in_progress(self) -> bool {
+        matches!(self, Status::Starting | Status::Running)
+    }
+}
+
+/// History event types (api.md GetExecutionHistory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum EventType {
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionStopped,
+    ExecutionTimedOut,
+    StepEntered,
+    StepStarted,
+    StepSucceeded,
+    StepFailed,
+    StepExited,
+    BranchEntered,
+    BranchExited,
+    IterationEntered,
+    IterationExited,
+    TaskScheduled,
+    TaskStarted,
+    TaskSubmitted,
+    TaskSubmitFailed,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+}
+
+impl EventType {
+    /// The wire spelling (the variant name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ExecutionStarted => "ExecutionStarted",
+            EventType::ExecutionSucceeded => "ExecutionSucceeded",
+            EventType::ExecutionFailed => "ExecutionFailed",
+            EventType::ExecutionStopped => "ExecutionStopped",
+            EventType::ExecutionTimedOut => "ExecutionTimedOut",
+            EventType::StepEntered => "StepEntered",
+            EventType::StepStarted => "StepStarted",
+            EventType::StepSucceeded => "StepSucceeded",
+            EventType::StepFailed => "StepFailed",
+            EventType::StepExited => "StepExited",
+            EventType::BranchEntered => "BranchEntered",
+            EventType::BranchExited => "BranchExited",
+            EventType::IterationEntered => "IterationEntered",
+            EventType::IterationExited => "IterationExited",
+            EventType::TaskScheduled => "TaskScheduled",
+            EventType::TaskStarted => "TaskStarted",
+            EventType::TaskSubmitted => "TaskSubmitted",
+            EventType::TaskSubmitFailed => "TaskSubmitFailed",
+            EventType::TaskSucceeded => "TaskSucceeded",
+            EventType::TaskFailed => "TaskFailed",
+            EventType::TaskTimedOut => "TaskTimedOut",
+        }
+    }
+}
+
+/// One history event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// 1-based, increasing.
+    pub id: u64,
+    /// The event that scheduled this one (0 for the first).
+    pub schedule_id: u64,
+    /// Event type.
+    pub kind: EventType,
+    /// The state it concerns ("" for execution-level events).
+    pub step_name: Arc<str>,
+    /// Emulated time.
+    pub time: DateTime<Utc>,
+    /// JSON text.
+    pub detail: String,
+}
+
+/// How an execution ended, as the engine reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Output JSON text.
+    Succeeded(String),
+    /// Error code and cause.
+    Failed { error: String, cause: String },
+    /// The flow-level Timeout elapsed.
+    TimedOut { error: String, cause: String },
+}
+
+/// Mutable part of an execution.
+#[derive(Debug)]
+pub struct ExecState {
+    /// Current status.
+    pub status: Status,
+    /// When it ended.
+    pub stopped_time: Option<DateTime<Utc>>,
+    /// Output JSON text (succeeded executions).
+    pub output: Option<String>,
+    /// Error code and cause of a failed, timed-out or stopped execution.
+    pub error: Option<(String, String)>,
+    /// The history, in EventId order.
+    pub history: Vec<Event>,
+}
+
+/// The engine tried to record into an execution that has already ended (e.g. was stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Halted;
+
+/// The facts of an execution being started.
+#[derive(Debug)]
+pub struct NewExecution {
+    /// Execution name.
+    pub name: String,
+    /// Flow name.
+    pub flow_name: String,
+    /// Input JSON text.
+    pub input: String,
+    /// Definition text snapshot.
+    pub definition_text: Arc<str>,
+    /// Parsed definition snapshot.
+    pub definition: Arc<FlowDef>,
+    /// Role ARN snapshot.
+    pub role_arn: Option<String>,
+    /// Environment snapshot.
+    pub environment: Option<serde_json::Value>,
+    /// Emulated start time.
+    pub started_time: DateTime<Utc>,
+}
+
+/// One execution.
+#[derive(Debug)]
+pub struct Execution {
+    /// Execution name.
+    pub name: String,
+    /// Flow name.
+    pub flow_name: String,
+    /// Input JSON text, as given (or `{}`).
+    pub input: String,
+    /// Definition text snapshot.
+    pub definition_text: Arc<str>,
+    /// Parsed definition snapshot.
+    pub definition: Arc<FlowDef>,
+    /// Role ARN snapshot taken at start; `None` when the flow has none.
+    pub role_arn: Option<String>,
+    /// Flow `Environment` snapshot taken at start.
+    pub environment: Option<serde_json::Value>,
+    /// Emulated start time.
+    pub started_time: DateTime<Utc>,
+    /// Cancelled when the execution must stop running.
+    pub cancel: CancellationToken,
+    /// Woken when the execution reaches a terminal status.
+    pub finished: Notify,
+    state: Mutex<ExecState>,
+}
+
+impl Execution {
+    /// A new running execution whose history holds `ExecutionStarted`.
+    pub fn new(spec: NewExecution) -> Self {
+        let started = Event {
+            id: 1,
+            schedule_id: 0,
+            kind: EventType::ExecutionStarted,
+            step_name: Arc::from(""),
+            time: spec.started_time,
+            detail: serde_json::json!({ "Input": spec.input }).to_string(),
+        };
+        Execution {
+            name: spec.name,
+            flow_name: spec.flow_name,
+            input: spec.input,
+            definition_text: spec.definition_text,
+            definition: spec.definition,
+            role_arn: spec.role_arn,
+            environment: spec.environment,
+            started_time: spec.started_time,
+            cancel: CancellationToken::new(),
+            finished: Notify::new(),
+            state: Mutex::new(ExecState {
+                status: Status::Running,
+                stopped_time: None,
+                output: None,
+                error: None,
+                history: vec![started],
+            }),
+        }
+    }
+
+    /// Lock the mutable part (never held across `.await`).
+    pub fn lock(&self) -> MutexGuard<'_, ExecState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Current status.
+    pub fn status(&self) -> Status {
+        self.lock().status
+    }
+
+    /// Append an event while the execution runs; `Err(Halted)` once it has ended.
+    pub fn record(
+        &self,
+        kind: EventType,
+        schedule_id: u64,
+        step_name: &Arc<str>,
+        time: DateTime<Utc>,
+        detail: String,
+    ) -> Result<u64, Halted> {
+        let mut st = self.lock();
+        if !st.status.in_progress() {
+            return Err(Halted);
+        }
+        let id = st.history.len() as u64 + 1;
+        st.history.push(Event {
+            id,
+            schedule_id,
+            kind,
+            step_name: step_name.clone(),
+            time,
+            detail,
+        });
+        Ok(id)
+    }
+
+    fn end(
+        &self,
+        st: &mut ExecState,
+        status: Status,
+        kind: EventType,
+        time: DateTime<Utc>,
+        detail: String,
+    ) {
+        st.status = status;
+        st.stopped_time = Some(time);
+        let id = st.history.len() as u64 + 1;
+        st.history.push(Event {
+            id,
+            schedule_id: 1,
+            kind,
+            step_name: Arc::from(""),
+            time,
+            detail,
+        });
+    }
+
+    fn after_end(&self) {
+        self.cancel.cancel();
+        self.finished.notify_waiters();
+    }
+
+    /// Record the engine's outcome if the execution is still running. Returns the status the
+    /// execution has afterwards (which is not the outcome's when a stop won the race).
+    pub fn finish(&self, outcome: Outcome, time: DateTime<Utc>) -> Status {
+        let mut st = self.lock();
+        if !st.status.in_progress() {
+            return st.status;
+        }
+        match outcome {
+            Outcome::Succeeded(output) => {
+                let detail = serde_json::json!({ "Output": output }).to_string();
+                st.output = Some(output);
+                self.end(
+                    &mut st,
+                    Status::Succeeded,
+                    EventType::ExecutionSucceeded,
+                    time,
+                    detail,
+                );
+            }
+            Outcome::Failed { error, cause } => {
+                let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
+                st.error = Some((error, cause));
+                self.end(
+                    &mut st,
+                    Status::Failed,
+                    EventType::ExecutionFailed,
+                    time,
+                    detail,
+                );
+            }
+            Outcome::TimedOut { error, cause } => {
+                let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
+                st.error = Some((error, cause));
+                self.end(
+                    &mut st,
+                    Status::TimedOut,
+                    EventType::ExecutionTimedOut,
+                    time,
+                    detail,
+                );
+            }
+        }
+        let status = st.status;
+        drop(st);
+        self.after_end();
+        status
+    }
+
+    /// StopExecution: stop a running execution. `Err(status)` when it had already ended.
+    pub fn stop(
+        &self,
+        error: Option<&str>,
+        cause: Option<&str>,
+        time: DateTime<Utc>,
+    ) -> Result<(), Status> {
+        let mut st = self.lock();
+        if !st.status.in_progress() {
+            return Err(st.status);
+        }
+        let mut detail = serde_json::Map::new();
+        if let Some(e) = error {
+            detail.insert("Error".into(), e.into());
+        }
+        if let Some(c) = cause {
+            detail.insert("Cause".into(), c.into());
+        }
+        st.error = Some((
+            error.unwrap_or_default().to_string(),
+            cause.unwrap_or_default().to_string(),
+        ));
+        self.end(
+            &mut st,
+            Status::Stopped,
+            EventType::ExecutionStopped,
+            time,
+            serde_json::Value::Object(detail).to_string(),
+        );
+        drop(st);
+        self.after_end();
+        Ok(())
+    }
+}

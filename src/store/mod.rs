@@ -1,0 +1,171 @@
+//! In-memory state, per account: flows by name, each flow's executions by name. Knows nothing
+//! of HTTP. Every method is synchronous and holds a lock only for a map look-up or insert: no
+//! global lock is held while an execution is touched (each execution has its own, see
+//! [`execution`]), and none is ever held across `.await`.
+//!
+//! Maps are ordered (`BTreeMap`) so listings can page from a token without scanning.
+
+pub mod execution;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::definition::FlowDef;
+pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// All accounts.
+#[derive(Debug, Default)]
+pub struct Store {
+    accounts: RwLock<HashMap<String, Arc<Account>>>,
+}
+
+impl Store {
+    /// The account with this id, created empty on first use.
+    pub fn account(&self, id: &str) -> Arc<Account> {
+        if let Some(a) = read(&self.accounts).get(id) {
+            return a.clone();
+        }
+        write(&self.accounts)
+            .entry(id.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
+/// One account's resources.
+#[derive(Debug, Default)]
+pub struct Account {
+    flows: RwLock<BTreeMap<String, Arc<Flow>>>,
+}
+
+impl Account {
+    /// Add a flow; `Err` with the existing one when the name is taken.
+    pub fn create_flow(&self, flow: Flow) -> Result<Arc<Flow>, Arc<Flow>> {
+        let mut flows = write(&self.flows);
+        if let Some(existing) = flows.get(&flow.name) {
+            return Err(existing.clone());
+        }
+        let flow = Arc::new(flow);
+        flows.insert(flow.name.clone(), flow.clone());
+        Ok(flow)
+    }
+
+    /// The flow of this name.
+    pub fn flow(&self, name: &str) -> Option<Arc<Flow>> {
+        read(&self.flows).get(name).cloned()
+    }
+
+    /// Number of flows.
+    pub fn flow_count(&self) -> usize {
+        read(&self.flows).len()
+    }
+}
+
+/// The updatable attributes of a flow.
+#[derive(Debug, Clone)]
+pub struct FlowMeta {
+    /// Definition text exactly as submitted.
+    pub definition_text: Arc<str>,
+    /// The parsed definition.
+    pub definition: Arc<FlowDef>,
+    /// Description.
+    pub description: String,
+    /// `FDL`.
+    pub flow_type: String,
+    /// RAM role ARN, if any.
+    pub role_arn: Option<String>,
+    /// `Environment` object, if any.
+    pub environment: Option<serde_json::Value>,
+    /// `Standard` or `Express`.
+    pub execution_mode: String,
+    /// `ExternalStorageLocation`, if any.
+    pub external_storage_location: Option<String>,
+    /// `ResourceGroupId`, if any.
+    pub resource_group_id: Option<String>,
+    /// Emulated time of the last change.
+    pub last_modified_time: DateTime<Utc>,
+}
+
+/// A flow and its executions.
+#[derive(Debug)]
+pub struct Flow {
+    /// Unique id (UUID).
+    pub id: String,
+    /// Name (immutable).
+    pub name: String,
+    /// Emulated creation time.
+    pub created_time: DateTime<Utc>,
+    meta: RwLock<FlowMeta>,
+    executions: RwLock<BTreeMap<String, Arc<Execution>>>,
+}
+
+/// What [`Flow::start_execution`] found or did.
+#[derive(Debug)]
+pub enum Started {
+    /// A new execution was registered (the caller must run it).
+    New(Arc<Execution>),
+    /// An execution of that name is in progress: it is returned, nothing new starts.
+    InProgress(Arc<Execution>),
+    /// An execution of that name has ended.
+    Ended(Arc<Execution>),
+}
+
+impl Flow {
+    /// A new flow.
+    pub fn new(id: String, name: String, created_time: DateTime<Utc>, meta: FlowMeta) -> Self {
+        Flow {
+            id,
+            name,
+            created_time,
+            meta: RwLock::new(meta),
+            executions: RwLock::default(),
+        }
+    }
+
+    /// A snapshot of the updatable attributes.
+    pub fn meta(&self) -> FlowMeta {
+        read(&self.meta).clone()
+    }
+
+    /// Register an execution named `name`, built by `make` only if the name is free.
+    pub fn start_execution(&self, name: &str, make: impl FnOnce() -> Execution) -> Started {
+        if let Some(existing) = read(&self.executions).get(name) {
+            return Self::found(existing);
+        }
+        let mut execs = write(&self.executions);
+        if let Some(existing) = execs.get(name) {
+            return Self::found(existing);
+        }
+        let exec = Arc::new(make());
+        execs.insert(name.to_string(), exec.clone());
+        Started::New(exec)
+    }
+
+    fn found(existing: &Arc<Execution>) -> Started {
+        if existing.status().in_progress() {
+            Started::InProgress(existing.clone())
+        } else {
+            Started::Ended(existing.clone())
+        }
+    }
+
+    /// The execution of this name.
+    pub fn execution(&self, name: &str) -> Option<Arc<Execution>> {
+        read(&self.executions).get(name).cloned()
+    }
+
+    /// Number of executions.
+    pub fn execution_count(&self) -> usize {
+        read(&self.executions).len()
+    }
+}
