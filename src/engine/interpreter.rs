@@ -25,6 +25,11 @@ use crate::store::{EventType, Execution, Outcome};
 /// Largest state input or output, in bytes of JSON (64 KiB).
 pub const MAX_STATE_IO_BYTES: usize = 64 * 1024;
 
+/// Longest `$Global` key, in bytes.
+pub const MAX_GLOBAL_KEY_BYTES: usize = 128;
+/// Largest `$Global` value, in bytes of JSON (256 KiB).
+pub const MAX_GLOBAL_VALUE_BYTES: usize = 256 * 1024;
+
 /// Error codes the engine itself raises (documented in docs/fdl.md).
 pub mod codes {
     /// Matches every error in Retry/Catch.
@@ -243,12 +248,11 @@ impl Run {
         let input = match &st.input {
             None => raw,
             Some(t) => {
-                let mut sc = self.scope(Current {
+                let sc = self.scope(Current {
                     name,
                     input: Some(&raw),
                     ..Default::default()
                 });
-                sc.input = Some(&raw);
                 let v = self.eval(t, &sc, "InputConstructor", name)?;
                 require_object(v, "input", name)?
             }
@@ -285,13 +289,12 @@ impl Run {
                 };
                 let out = match &rule.output {
                     Some(t) => {
-                        let mut sc = self.scope(Current {
+                        let sc = self.scope(Current {
                             name,
                             input: Some(&input),
                             error: Some((&f.error, &f.cause)),
                             ..Default::default()
                         });
-                        sc.input = Some(&input);
                         let v = self.eval(t, &sc, "Catch OutputConstructor", name)?;
                         require_object(v, "output", name)?
                     }
@@ -323,14 +326,12 @@ impl Run {
                 )
             });
         if let Some(t) = &st.global {
-            let mut sc = self.scope(Current {
+            let sc = self.scope(Current {
                 name,
                 input: Some(&input),
                 output: Some(&raw_output),
                 ..Default::default()
             });
-            sc.input = Some(&input);
-            sc.output = Some(&raw_output);
             let v = self.eval(t, &sc, "GlobalConstructor", name)?;
             let Value::Object(updates) = v else {
                 return Err(fail(
@@ -343,6 +344,19 @@ impl Run {
                 "GlobalConstructor result",
                 name,
             )?;
+            for (k, v) in &updates {
+                if k.len() > MAX_GLOBAL_KEY_BYTES {
+                    return Err(fail(codes::DATA_LIMIT, format!(
+                        "GlobalConstructor of state '{name}': the key '{k}' is {} bytes; the limit is {MAX_GLOBAL_KEY_BYTES}.", k.len()
+                    )));
+                }
+                let n = v.to_string().len();
+                if n > MAX_GLOBAL_VALUE_BYTES {
+                    return Err(fail(codes::DATA_LIMIT, format!(
+                        "GlobalConstructor of state '{name}': the value of '{k}' is {n} bytes; the limit is {MAX_GLOBAL_VALUE_BYTES}."
+                    )));
+                }
+            }
             let mut g = self.global.lock().unwrap_or_else(|e| e.into_inner());
             for (k, v) in updates {
                 g.insert(k, v);
@@ -355,7 +369,7 @@ impl Run {
                     Some(Value::Object(m)) => m,
                     _ => Map::new(),
                 });
-                let mut sc = StateScope::new(
+                let sc = StateScope::new(
                     &self.facts,
                     &snapshot,
                     Current {
@@ -365,8 +379,6 @@ impl Run {
                         ..Default::default()
                     },
                 );
-                sc.input = Some(&input);
-                sc.output = Some(&raw_output);
                 let v = self.eval(t, &sc, "OutputConstructor", name)?;
                 require_object(v, "output", name)?
             }
@@ -454,12 +466,11 @@ impl Run {
                 let deadline = match w {
                     WaitFor::Seconds(s) => self.clock.now() + chrono::Duration::seconds(*s as i64),
                     WaitFor::SecondsExpr(e) => {
-                        let mut sc = self.scope(Current {
+                        let sc = self.scope(Current {
                             name,
                             input: Some(input),
                             ..Default::default()
                         });
-                        sc.input = Some(input);
                         let v = e.eval(&sc).map_err(|e| {
                             fail(codes::RUNTIME, format!("Seconds.$ of state '{name}': {e}"))
                         })?;
@@ -470,12 +481,11 @@ impl Run {
                     }
                     WaitFor::Until(t) => *t,
                     WaitFor::UntilExpr(e) => {
-                        let mut sc = self.scope(Current {
+                        let sc = self.scope(Current {
                             name,
                             input: Some(input),
                             ..Default::default()
                         });
-                        sc.input = Some(input);
                         let v = e.eval(&sc).map_err(|e| {
                             fail(
                                 codes::RUNTIME,
@@ -492,12 +502,11 @@ impl Run {
                 Ok((input.clone(), None))
             }
             Kind::Choice { branches, default } => {
-                let mut sc = self.scope(Current {
+                let sc = self.scope(Current {
                     name,
                     input: Some(input),
                     ..Default::default()
                 });
-                sc.input = Some(input);
                 for (cond, target) in branches {
                     match cond.eval(&sc) {
                         Ok(Value::Bool(true)) => return Ok((input.clone(), Some(Next::State(*target)))),
@@ -554,12 +563,11 @@ impl Run {
                     ));
                 }
                 let items = {
-                    let mut sc = self.scope(Current {
+                    let sc = self.scope(Current {
                         name,
                         input: Some(input),
                         ..Default::default()
                     });
-                    sc.input = Some(input);
                     items_path.eval(&sc).map_err(|e| {
                         fail(codes::RUNTIME, format!("ItemsPath of state '{name}': {e}"))
                     })?

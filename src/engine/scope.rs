@@ -26,10 +26,9 @@ pub(crate) struct Current<'a> {
     pub task_token: Option<&'a str>,
 }
 
-/// One evaluation scope.
+/// One evaluation scope. `$Input` and `$Output` are the shorthands of `$Context.Current.Input`
+/// and `$Context.Current.Output`.
 pub(crate) struct StateScope<'a> {
-    pub input: Option<&'a Value>,
-    pub output: Option<&'a Value>,
     pub item: Option<&'a Value>,
     pub current: Current<'a>,
     pub facts: &'a ExecutionFacts,
@@ -45,8 +44,6 @@ impl<'a> StateScope<'a> {
         current: Current<'a>,
     ) -> Self {
         StateScope {
-            input: None,
-            output: None,
             item: None,
             current,
             facts,
@@ -60,8 +57,8 @@ impl<'a> StateScope<'a> {
 impl Scope for StateScope<'_> {
     fn get(&self, var: Var) -> Option<&Value> {
         match var {
-            Var::Input => self.input,
-            Var::Output => self.output,
+            Var::Input => self.current.input,
+            Var::Output => self.current.output,
             Var::Item => self.item,
             Var::Global => Some(self.global_snapshot.get_or_init(|| {
                 Value::Object(
