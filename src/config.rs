@@ -99,6 +99,12 @@ pub struct Config {
     /// Emulated seconds per real second is 1/FACTOR: 0.01 makes a 300 s Wait last 3 s.
     #[arg(long, env = "CLOUDFLOW_TIME_SCALE", default_value_t = 1.0)]
     pub time_scale: f64,
+    /// A local function endpoint, NAME=URL (repeatable): FC:InvokeFunction of function NAME POSTs there.
+    #[arg(long = "function", env = "CLOUDFLOW_FUNCTIONS", value_delimiter = ',')]
+    pub functions: Vec<String>,
+    /// Mocked task results (YAML or JSON, in the MockConfigFile style; see README).
+    #[arg(long, env = "CLOUDFLOW_MOCKS")]
+    pub mocks: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -120,6 +126,8 @@ impl Config {
             region: "cn-hangzhou".into(),
             account_id: DEFAULT_ACCOUNT_ID.into(),
             time_scale: 1.0,
+            functions: Vec::new(),
+            mocks: None,
         }
     }
 
@@ -200,6 +208,32 @@ impl Config {
                     c.access_key_id
                 ));
             }
+        }
+        Ok(out)
+    }
+
+    /// The `--function NAME=URL` entries as (name, url) pairs.
+    pub fn function_endpoints(&self) -> Result<Vec<(String, String)>, String> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for entry in self
+            .functions
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            let (name, url) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("--function '{entry}': expected NAME=URL"))?;
+            let (name, url) = (name.trim(), url.trim());
+            if name.is_empty() || !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "--function '{entry}': expected NAME=http://host:port/path"
+                ));
+            }
+            if out.iter().any(|(n, _)| n == name) {
+                return Err(format!("--function: function '{name}' is given twice"));
+            }
+            out.push((name.to_string(), url.to_string()));
         }
         Ok(out)
     }

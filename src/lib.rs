@@ -32,6 +32,8 @@ pub struct AppState {
     pub store: store::Store,
     /// Emulated time.
     pub clock: Arc<clock::Clock>,
+    /// Task stand-ins: function endpoints, mocks, callback tokens.
+    pub tasks: Arc<engine::tasks::TaskEnv>,
     /// `HostId` in error bodies.
     pub host_id: String,
     /// When the server started (real time).
@@ -43,6 +45,16 @@ impl AppState {
     pub fn new(config: config::Config) -> Result<Arc<Self>, String> {
         config.validate()?;
         let credentials = config.resolve_credentials()?;
+        let functions = config.function_endpoints()?;
+        let mocks = match &config.mocks {
+            None => engine::tasks::mocks::MockConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read mock file {}: {e}", path.display()))?;
+                engine::tasks::mocks::MockConfig::parse(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
         Ok(Arc::new(AppState {
             auth: protocol::auth::Authenticator::new(
                 credentials,
@@ -51,6 +63,7 @@ impl AppState {
             ),
             store: store::Store::default(),
             clock: Arc::new(clock::Clock::new(config.time_scale)),
+            tasks: Arc::new(engine::tasks::TaskEnv::new(functions, mocks)),
             host_id: config.host_id(),
             started: std::time::Instant::now(),
             config,

@@ -30,6 +30,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/_emulator/health", get(health))
         .route("/_emulator/clock", get(clock_now))
         .route("/_emulator/clock/advance", post(clock_advance))
+        .route(
+            "/_emulator/mocks",
+            get(mocks_get).put(mocks_put).delete(mocks_delete),
+        )
+        .route("/_emulator/mocks/bindings", post(mocks_bind))
         .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
         .fallback(api_handler)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -109,6 +114,84 @@ async fn clock_advance(State(app): State<Arc<AppState>>, uri: Uri) -> Response<B
     }
 }
 
+/// Largest body accepted by the emulator endpoints.
+const MAX_EMULATOR_BODY: usize = 4 * 1024 * 1024;
+
+async fn read_text(req: Request) -> Result<String, Response<Body>> {
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_EMULATOR_BODY)
+        .await
+        .map_err(|_| {
+            emulator_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "EntityTooLarge",
+                format!("The body exceeds {MAX_EMULATOR_BODY} bytes."),
+            )
+        })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        emulator_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "The body is not UTF-8.".into(),
+        )
+    })
+}
+
+async fn mocks_get(State(app): State<Arc<AppState>>) -> Response<Body> {
+    json_ok(serde_json::to_value(app.tasks.mocks.config()).unwrap_or_default())
+}
+
+/// Replace the whole mock configuration (YAML or JSON body, the `--mocks` format).
+async fn mocks_put(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let text = match read_text(req).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match crate::engine::tasks::mocks::MockConfig::parse(&text) {
+        Ok(cfg) => {
+            app.tasks.mocks.set_config(cfg);
+            mocks_get(State(app)).await
+        }
+        Err(e) => emulator_error(StatusCode::BAD_REQUEST, "InvalidArgument", e),
+    }
+}
+
+async fn mocks_delete(State(app): State<Arc<AppState>>) -> Response<Body> {
+    app.tasks.mocks.set_config(Default::default());
+    mocks_get(State(app)).await
+}
+
+/// Bind an execution name to a test case: `{"FlowName", "ExecutionName", "TestCase"}`.
+async fn mocks_bind(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let text = match read_text(req).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let v: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            return emulator_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidArgument",
+                format!("The body is not JSON: {e}"),
+            )
+        }
+    };
+    let field = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let (Some(flow), Some(exec), Some(case)) =
+        (field("FlowName"), field("ExecutionName"), field("TestCase"))
+    else {
+        return emulator_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "The body must be {\"FlowName\", \"ExecutionName\", \"TestCase\"}.".into(),
+        );
+    };
+    match app.tasks.mocks.bind(flow, exec, case) {
+        Ok(()) => json_ok(json!({ "FlowName": flow, "ExecutionName": exec, "TestCase": case })),
+        Err(e) => emulator_error(StatusCode::BAD_REQUEST, "InvalidArgument", e),
+    }
+}
+
 async fn emulator_not_found(method: Method, req: Request) -> Response<Body> {
     emulator_error(
         StatusCode::NOT_FOUND,
@@ -162,6 +245,7 @@ async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response
             Call {
                 app: &app,
                 account,
+                account_id: cred.account_id.clone(),
                 params: &rpc.params,
             },
         )

@@ -290,7 +290,7 @@ async fn fail_state_fails_the_execution_with_its_code() {
 }
 
 #[tokio::test]
-async fn states_not_built_yet_fail_with_a_clear_error() {
+async fn unconfigured_tasks_fail_with_a_clear_error() {
     let s = TestServer::start().await;
     let def = "Type: StateMachine\nSpecVersion: v1\nStartAt: T\nStates:\n  - Type: Task\n    Name: T\n    Action: FC:InvokeFunction\n    End: true\n";
     s.create_flow("task", def).await.ok();
@@ -299,8 +299,11 @@ async fn states_not_built_yet_fail_with_a_clear_error() {
     let h = s.history("task", "e").await;
     let detail: Value =
         serde_json::from_str(h.last().unwrap()["EventDetail"].as_str().unwrap()).unwrap();
-    assert_eq!(detail["Error"], "Emulator.Unsupported");
-    assert!(detail["Cause"].as_str().unwrap().contains("Task"));
+    assert_eq!(detail["Error"], "Emulator.TaskNotConfigured");
+    assert!(
+        detail["Cause"].as_str().unwrap().contains("--function"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

@@ -58,11 +58,13 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             &["StartExecution with Qualifier (flow versions and aliases)"],
         ));
     }
-    if p.optional("CallbackFnFTaskToken").is_some() {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            &["StartExecution with CallbackFnFTaskToken"],
-        ));
+    let callback_token = p.optional("CallbackFnFTaskToken").map(str::to_string);
+    if let Some(t) = &callback_token {
+        if !call.app.tasks.tokens.is_pending(&call.account_id, t) {
+            return Err(ApiError::invalid(format!(
+                "CallbackFnFTaskToken '{t}' is not the token of a task waiting for a callback."
+            )));
+        }
     }
     let meta = f.meta();
     if meta.execution_mode == "Express" {
@@ -80,12 +82,18 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             definition: meta.definition.clone(),
             role_arn: meta.role_arn.clone(),
             environment: meta.environment.clone(),
+            callback_token,
             started_time: clock.now(),
         })
     });
     match started {
         Started::New(e) => {
-            crate::engine::spawn(e.clone(), clock.clone());
+            crate::engine::spawn(
+                e.clone(),
+                clock.clone(),
+                call.app.tasks.clone(),
+                call.account_id.clone(),
+            );
             Ok(views::execution(&e, false))
         }
         Started::InProgress(e) => Ok(views::execution(&e, false)),

@@ -5,6 +5,7 @@
 
 mod execution;
 mod flow;
+mod task;
 mod views;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct Call<'a> {
     pub app: &'a Arc<AppState>,
     /// The caller's account.
     pub account: Arc<Account>,
+    /// Its id.
+    pub account_id: String,
     /// Request parameters.
     pub params: &'a Params,
 }
@@ -76,6 +79,8 @@ pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
         "StopExecution" => execution::stop_execution(&call),
         "DescribeExecution" => execution::describe_execution(&call).await,
         "GetExecutionHistory" => execution::get_execution_history(&call),
+        "ReportTaskSucceeded" => task::report_task_succeeded(&call),
+        "ReportTaskFailed" => task::report_task_failed(&call),
         a if is_known(a) => Err(ApiError::new(
             ErrorCode::NotImplemented,
             &[&format!("The action '{a}'")],

@@ -9,6 +9,7 @@
 //! work (`$Output`) → `GlobalConstructor` (sees the raw `$Output`) → `OutputConstructor` (sees
 //! `$Global` as it was before this state's GlobalConstructor) → next state's input.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use serde_json::{json, Map, Value};
 
 use super::definition::{ErrorHandling, Kind, Next, Scope, State, Template, WaitFor};
 use super::scope::{Current, ExecutionFacts, StateScope};
+use super::tasks::TaskEnv;
 use crate::clock::Clock;
 use crate::store::{EventType, Execution, Outcome};
 
@@ -44,6 +46,8 @@ pub mod codes {
     pub const FAILED: &str = "FnF.Failed";
     /// A feature the emulator does not execute yet.
     pub const UNSUPPORTED: &str = "Emulator.Unsupported";
+    /// A Task state's Timeout elapsed.
+    pub const TASK_TIMEOUT: &str = "FnF.TaskTimeout";
 }
 
 /// A workflow-level error: an error name and a human-readable cause.
@@ -57,7 +61,7 @@ pub struct Failure {
 
 /// Why a scope stopped early.
 #[derive(Debug)]
-enum Halt {
+pub(super) enum Halt {
     /// An uncaught error.
     Failure(Failure),
     /// The execution ended meanwhile (stopped or timed out): just unwind.
@@ -70,7 +74,7 @@ impl From<Failure> for Halt {
     }
 }
 
-fn fail(error: &str, cause: impl Into<String>) -> Halt {
+pub(super) fn fail(error: &str, cause: impl Into<String>) -> Halt {
     Halt::Failure(Failure {
         error: error.into(),
         cause: cause.into(),
@@ -80,25 +84,73 @@ fn fail(error: &str, cause: impl Into<String>) -> Halt {
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// State shared by everything one execution runs.
-struct Run {
-    exec: Arc<Execution>,
-    clock: Arc<Clock>,
+pub(super) struct Run {
+    pub(super) exec: Arc<Execution>,
+    pub(super) clock: Arc<Clock>,
+    pub(super) env: Arc<TaskEnv>,
+    /// The account the execution belongs to (callback tokens are per account).
+    pub(super) account: String,
+    /// The mock test case selected for this execution.
+    pub(super) test_case: Option<String>,
+    /// Invocations so far, per Task state (mocks consume one result per invocation).
+    pub(super) invocations: Mutex<HashMap<Arc<str>, u32>>,
     facts: ExecutionFacts,
     global: Mutex<Map<String, Value>>,
 }
 
-/// Start running `exec` on the runtime; returns immediately.
-pub fn spawn(exec: Arc<Execution>, clock: Arc<Clock>) {
+/// Start running `exec` of `account` on the runtime; returns immediately.
+pub fn spawn(exec: Arc<Execution>, clock: Arc<Clock>, env: Arc<TaskEnv>, account: String) {
+    let test_case = env.mocks.select(&exec.flow_name, &exec.name);
     tokio::spawn(async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
-            _ = run(exec, clock) => {}
+            _ = run(exec.clone(), clock.clone(), env.clone(), account.clone(), test_case) => {}
+        }
+        // Every end (finish, stop, timeout) cancels the token, so this runs once the status is final.
+        if let Some(token) = &exec.callback_token {
+            let result = child_result(&exec);
+            let _ = env.tokens.report(&account, token, result, clock.now());
         }
     });
 }
 
-async fn run(exec: Arc<Execution>, clock: Arc<Clock>) {
+/// What a finished child execution reports to its parent task.
+fn child_result(exec: &Execution) -> Result<Value, Failure> {
+    let st = exec.lock();
+    match st.status {
+        crate::store::Status::Succeeded => Ok(st
+            .output
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_else(|| json!({}))),
+        status => {
+            let (error, cause) = st.error.clone().unwrap_or_default();
+            let error = if error.is_empty() {
+                format!("FnF.Execution{}", status.as_str())
+            } else {
+                error
+            };
+            Err(Failure {
+                error,
+                cause: format!(
+                    "child execution {} of flow {} ended {}: {cause}",
+                    exec.name,
+                    exec.flow_name,
+                    status.as_str()
+                ),
+            })
+        }
+    }
+}
+
+async fn run(
+    exec: Arc<Execution>,
+    clock: Arc<Clock>,
+    env: Arc<TaskEnv>,
+    account: String,
+    test_case: Option<String>,
+) {
     let input: Value = serde_json::from_str(&exec.input).unwrap_or_else(|_| json!({}));
     let mut ctx_exec = Map::new();
     ctx_exec.insert("Name".into(), json!(exec.name));
@@ -109,6 +161,10 @@ async fn run(exec: Arc<Execution>, clock: Arc<Clock>) {
     let run = Arc::new(Run {
         exec: exec.clone(),
         clock: clock.clone(),
+        env,
+        account,
+        test_case,
+        invocations: Mutex::new(HashMap::new()),
         facts: ExecutionFacts {
             context_execution: Value::Object(ctx_exec),
         },
@@ -179,7 +235,7 @@ enum Step {
 }
 
 impl Run {
-    fn record(
+    pub(super) fn record(
         &self,
         kind: EventType,
         schedule: u64,
@@ -191,7 +247,7 @@ impl Run {
             .map_err(|_| Halt::Ended)
     }
 
-    fn eval(
+    pub(super) fn eval(
         &self,
         t: &Template,
         scope: &StateScope<'_>,
@@ -202,7 +258,7 @@ impl Run {
             .map_err(|e| fail(codes::RUNTIME, format!("{what} of state '{state}': {e}")))
     }
 
-    fn scope<'a>(&'a self, current: Current<'a>) -> StateScope<'a> {
+    pub(super) fn scope<'a>(&'a self, current: Current<'a>) -> StateScope<'a> {
         StateScope::new(&self.facts, &self.global, current)
     }
 
@@ -454,7 +510,6 @@ impl Run {
         retry_count: u32,
     ) -> Result<(Value, Option<Next>), Halt> {
         let name = &st.name;
-        let _ = retry_count;
         match &st.kind {
             Kind::Pass => Ok((input.clone(), None)),
             Kind::Succeed => Ok((input.clone(), Some(Next::End))),
@@ -604,12 +659,9 @@ impl Run {
                     .await?;
                 Ok((json!({ "Items": outs }), None))
             }
-            Kind::Task { spec, .. } => Err(fail(
-                codes::UNSUPPORTED,
-                format!(
-                    "Task state '{name}' ({}): Task states are not executed by this emulator yet.",
-                    spec.action
-                ),
+            Kind::Task { spec, .. } => Ok((
+                self.run_task(st, spec, input, started, retry_count).await?,
+                None,
             )),
         }
     }

@@ -5,5 +5,7 @@ pub mod definition;
 pub mod expr;
 pub mod interpreter;
 mod scope;
+mod task_state;
+pub mod tasks;
 
 pub use interpreter::spawn;

@@ -182,6 +182,8 @@ pub struct NewExecution {
     pub role_arn: Option<String>,
     /// Environment snapshot.
     pub environment: Option<serde_json::Value>,
+    /// Task token of a parent task to report to when this execution ends.
+    pub callback_token: Option<String>,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
 }
@@ -203,6 +205,8 @@ pub struct Execution {
     pub role_arn: Option<String>,
     /// Flow `Environment` snapshot taken at start.
     pub environment: Option<serde_json::Value>,
+    /// Parent task token (`CallbackFnFTaskToken`).
+    pub callback_token: Option<String>,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
     /// Cancelled when the execution must stop running.
@@ -231,6 +235,7 @@ impl Execution {
             definition: spec.definition,
             role_arn: spec.role_arn,
             environment: spec.environment,
+            callback_token: spec.callback_token,
             started_time: spec.started_time,
             cancel: CancellationToken::new(),
             finished: Notify::new(),
