@@ -165,3 +165,188 @@ pub fn get_execution_history(call: &Call<'_>) -> ActionResult {
     }
     Ok(out)
 }
+
+/// Parse an optional RFC 3339 time parameter.
+fn time_param(
+    call: &Call<'_>,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    match call.params.optional(name) {
+        None => Ok(None),
+        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| {
+                ApiError::invalid(format!(
+                    "{name} '{raw}' is not an RFC 3339 time such as 2020-12-02T02:39:20.402Z."
+                ))
+            }),
+    }
+}
+
+/// ListExecutions: newest first; `NextToken` is the name of the first execution of the next page.
+pub fn list_executions(call: &Call<'_>) -> ActionResult {
+    let p = call.params;
+    let (f, _) = flow(call, "FlowName")?;
+    let limit = p.optional_int("Limit", 1, 100)?.unwrap_or(60) as usize;
+    let status = match p.optional("Status") {
+        None => None,
+        Some(s) => Some(crate::store::Status::parse(s).ok_or_else(|| {
+            ApiError::invalid(format!("Status must be one of Starting, Running, Stopped, Succeeded, Failed, TimedOut; got '{s}'."))
+        })?),
+    };
+    let prefix = p.optional("ExecutionNamePrefix");
+    let begin = time_param(call, "StartedTimeBegin")?;
+    let end = time_param(call, "StartedTimeEnd")?;
+    let metadata_only = p.optional_bool("MetadataOnly")?.unwrap_or(false);
+    if p.optional("Qualifier").is_some() {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            &["ListExecutions with Qualifier (flow versions and aliases)"],
+        ));
+    }
+    if p.optional("MapRunName").is_some() {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            &["ListExecutions with MapRunName (distributed Map runs)"],
+        ));
+    }
+    let token = p.optional("NextToken");
+    let page = f
+        .list_executions(token, limit, |e| {
+            status.is_none_or(|s| e.status() == s)
+                && prefix.is_none_or(|pre| e.name.starts_with(pre))
+                && begin.is_none_or(|b| e.started_time >= b)
+                && end.is_none_or(|t| e.started_time <= t)
+        })
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "NextToken '{}' is not a token this API returned.",
+                token.unwrap_or("")
+            ))
+        })?;
+    let mut out = Map::new();
+    out.insert(
+        "Executions".into(),
+        Value::Array(
+            page.items
+                .iter()
+                .map(|e| Value::Object(views::execution(e, metadata_only)))
+                .collect(),
+        ),
+    );
+    if let Some(t) = page.next_token {
+        out.insert("NextToken".into(), json!(t));
+    }
+    Ok(out)
+}
+
+/// Longest an Express execution may run, in seconds.
+const EXPRESS_MAX_SECONDS: i64 = 300;
+
+/// StartSyncExecution: run an Express flow and answer with its result.
+pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
+    let p = call.params;
+    let (f, flow_name) = flow(call, "FlowName")?;
+    let base = match p.optional("ExecutionName") {
+        Some(n) => {
+            check_name("ExecutionName", n)?;
+            n.to_string()
+        }
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let name = format!("{base}:{}", uuid::Uuid::new_v4());
+    let input = match p.optional("Input") {
+        None => "{}".to_string(),
+        Some(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(_)) => raw.to_string(),
+            _ => {
+                return Err(ApiError::invalid(
+                    "Input must be a JSON object, e.g. {\"key\":\"value\"}.",
+                ))
+            }
+        },
+    };
+    if p.optional("Qualifier").is_some() {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            &["StartSyncExecution with Qualifier (flow versions and aliases)"],
+        ));
+    }
+    let meta = f.meta();
+    let clock = &call.app.clock;
+    let mut out = Map::new();
+    out.insert("FlowName".into(), json!(flow_name));
+    out.insert("Name".into(), json!(name));
+    if meta.execution_mode != "Express" {
+        // As the documented example answer shows: a failed result, not an HTTP error.
+        let now = crate::clock::format_time(clock.now());
+        out.insert("Status".into(), json!("Failed"));
+        out.insert("ErrorCode".into(), json!("ActionNotSupported"));
+        out.insert(
+            "ErrorMessage".into(),
+            json!("Standard execution is not supported"),
+        );
+        out.insert("StartedTime".into(), json!(now));
+        out.insert("StoppedTime".into(), json!(now));
+        return Ok(out);
+    }
+    let Started::New(e) = f.start_execution(&name, || {
+        Execution::new(NewExecution {
+            name: name.clone(),
+            flow_name: flow_name.clone(),
+            input,
+            definition_text: meta.definition_text.clone(),
+            definition: meta.definition.clone(),
+            role_arn: meta.role_arn.clone(),
+            environment: meta.environment.clone(),
+            callback_token: None,
+            started_time: clock.now(),
+        })
+    }) else {
+        return Err(ApiError::new(
+            ErrorCode::ExecutionAlreadyExists,
+            &[&name, &flow_name],
+        ));
+    };
+    let finished = e.finished.notified();
+    tokio::pin!(finished);
+    finished.as_mut().enable();
+    crate::engine::spawn(
+        e.clone(),
+        clock.clone(),
+        call.app.tasks.clone(),
+        call.account_id.clone(),
+    );
+    if e.status().in_progress() {
+        let deadline = e.started_time + chrono::Duration::seconds(EXPRESS_MAX_SECONDS);
+        tokio::select! {
+            _ = finished => {}
+            _ = clock.sleep_until(deadline) => {
+                e.finish(
+                    crate::store::Outcome::TimedOut {
+                        error: "FnF.Timeout".into(),
+                        cause: format!("Express executions may run at most {EXPRESS_MAX_SECONDS} seconds."),
+                    },
+                    clock.now(),
+                );
+            }
+        }
+    }
+    let view = views::execution(&e, true);
+    for k in ["Status", "StartedTime", "StoppedTime", "Environment"] {
+        if let Some(v) = view.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    let st = e.lock();
+    if let Some(o) = &st.output {
+        out.insert("Output".into(), json!(o));
+    }
+    if st.status != crate::store::Status::Succeeded {
+        if let Some((code, cause)) = &st.error {
+            out.insert("ErrorCode".into(), json!(code));
+            out.insert("ErrorMessage".into(), json!(cause));
+        }
+    }
+    Ok(out)
+}

@@ -140,3 +140,88 @@ pub fn describe_flow(call: &Call<'_>) -> ActionResult {
         .ok_or_else(|| ApiError::flow_not_exists(name))?;
     Ok(views::flow(&flow))
 }
+
+/// UpdateFlow: the given fields change, omitted ones stay; running executions keep their snapshot.
+pub fn update_flow(call: &Call<'_>) -> ActionResult {
+    let p = call.params;
+    let name = p.required("Name")?;
+    let flow = call
+        .account
+        .flow(name)
+        .ok_or_else(|| ApiError::flow_not_exists(name))?;
+    if let Some(t) = p.optional("Type") {
+        if t != "FDL" {
+            return Err(ApiError::invalid(format!("Type must be FDL, got '{t}'.")));
+        }
+    }
+    let environment = p
+        .optional("Environment")
+        .map(parse_environment)
+        .transpose()?;
+    let current = flow.meta();
+    let (mode, _) = parse_mode(Some(current.execution_mode.as_str()))?;
+    let definition = match p.optional("Definition") {
+        Some(text) => Some((
+            Arc::<str>::from(text),
+            Arc::new(parse_definition(text, name, mode)?),
+        )),
+        None => None,
+    };
+    let now = call.app.clock.now();
+    flow.update_meta(|m| {
+        if let Some((text, def)) = definition {
+            m.definition_text = text;
+            m.definition = def;
+        }
+        if let Some(d) = p.get("Description") {
+            m.description = d.to_string();
+        }
+        if let Some(r) = p.get("RoleArn") {
+            m.role_arn = (!r.is_empty()).then(|| r.to_string());
+        }
+        if let Some(e) = environment {
+            m.environment = Some(e);
+        }
+        m.last_modified_time = now;
+    });
+    Ok(views::flow(&flow))
+}
+
+/// DeleteFlow: the flow and all its executions go; running executions are stopped.
+pub fn delete_flow(call: &Call<'_>) -> ActionResult {
+    let name = call.params.required("Name")?;
+    let flow = call
+        .account
+        .delete_flow(name)
+        .ok_or_else(|| ApiError::flow_not_exists(name))?;
+    let now = call.app.clock.now();
+    for e in flow.running_executions() {
+        let _ = e.stop(
+            Some("FnF.FlowDeleted"),
+            Some(&format!("Flow {name} was deleted.")),
+            now,
+        );
+    }
+    Ok(serde_json::Map::new())
+}
+
+/// ListFlows: by name; `NextToken` is the name of the first flow of the next page.
+pub fn list_flows(call: &Call<'_>) -> ActionResult {
+    let p = call.params;
+    let limit = p.optional_int("Limit", 1, 1000)?.unwrap_or(60) as usize;
+    let page = call.account.list_flows(p.optional("NextToken"), limit);
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "Flows".into(),
+        Value::Array(
+            page.items
+                .iter()
+                .map(|f| Value::Object(views::flow(f)))
+                .collect(),
+        ),
+    );
+    if let Some(t) = page.next_token {
+        out.insert("NextToken".into(), Value::String(t));
+    }
+    Ok(out)
+}

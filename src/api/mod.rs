@@ -5,6 +5,7 @@
 
 mod execution;
 mod flow;
+mod regions;
 mod task;
 mod views;
 
@@ -75,6 +76,12 @@ pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
     match action {
         "CreateFlow" => flow::create_flow(&call),
         "DescribeFlow" => flow::describe_flow(&call),
+        "UpdateFlow" => flow::update_flow(&call),
+        "DeleteFlow" => flow::delete_flow(&call),
+        "ListFlows" => flow::list_flows(&call),
+        "ListExecutions" => execution::list_executions(&call),
+        "StartSyncExecution" => execution::start_sync_execution(&call).await,
+        "DescribeRegions" => regions::describe_regions(&call),
         "StartExecution" => execution::start_execution(&call),
         "StopExecution" => execution::stop_execution(&call),
         "DescribeExecution" => execution::describe_execution(&call).await,

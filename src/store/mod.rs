@@ -65,6 +65,25 @@ impl Account {
         read(&self.flows).get(name).cloned()
     }
 
+    /// Remove a flow; its executions go with it.
+    pub fn delete_flow(&self, name: &str) -> Option<Arc<Flow>> {
+        write(&self.flows).remove(name)
+    }
+
+    /// Flows by name, from `after` (inclusive: the previous page's token).
+    pub fn list_flows(&self, after: Option<&str>, limit: usize) -> Page<Arc<Flow>> {
+        let flows = read(&self.flows);
+        let mut iter = match after {
+            Some(a) => {
+                flows.range::<str, _>((std::ops::Bound::Included(a), std::ops::Bound::Unbounded))
+            }
+            None => flows.range::<str, _>(..),
+        };
+        let items: Vec<Arc<Flow>> = iter.by_ref().take(limit).map(|(_, f)| f.clone()).collect();
+        let next_token = iter.next().map(|(k, _)| k.clone());
+        Page { items, next_token }
+    }
+
     /// Number of flows.
     pub fn flow_count(&self) -> usize {
         read(&self.flows).len()
@@ -106,7 +125,27 @@ pub struct Flow {
     /// Emulated creation time.
     pub created_time: DateTime<Utc>,
     meta: RwLock<FlowMeta>,
-    executions: RwLock<BTreeMap<String, Arc<Execution>>>,
+    executions: RwLock<ExecIndex>,
+}
+
+/// A flow's executions, by name and newest first.
+#[derive(Debug, Default)]
+struct ExecIndex {
+    /// Name -> (order key, execution).
+    by_name: HashMap<String, (u64, Arc<Execution>)>,
+    /// Order key (`u64::MAX - start sequence`) -> execution: ascending is newest first.
+    newest_first: BTreeMap<u64, Arc<Execution>>,
+    /// Next start sequence number.
+    next_seq: u64,
+}
+
+/// A page of a listing and the token of the next page.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts (absent on the last page).
+    pub next_token: Option<String>,
 }
 
 /// What [`Flow::start_execution`] found or did.
@@ -132,6 +171,13 @@ impl Flow {
         }
     }
 
+    /// Change the updatable attributes; returns them as changed.
+    pub fn update_meta(&self, f: impl FnOnce(&mut FlowMeta)) -> FlowMeta {
+        let mut m = write(&self.meta);
+        f(&mut m);
+        m.clone()
+    }
+
     /// A snapshot of the updatable attributes.
     pub fn meta(&self) -> FlowMeta {
         read(&self.meta).clone()
@@ -139,16 +185,59 @@ impl Flow {
 
     /// Register an execution named `name`, built by `make` only if the name is free.
     pub fn start_execution(&self, name: &str, make: impl FnOnce() -> Execution) -> Started {
-        if let Some(existing) = read(&self.executions).get(name) {
+        if let Some((_, existing)) = read(&self.executions).by_name.get(name) {
             return Self::found(existing);
         }
         let mut execs = write(&self.executions);
-        if let Some(existing) = execs.get(name) {
+        if let Some((_, existing)) = execs.by_name.get(name) {
             return Self::found(existing);
         }
         let exec = Arc::new(make());
-        execs.insert(name.to_string(), exec.clone());
+        let key = u64::MAX - execs.next_seq;
+        execs.next_seq += 1;
+        execs.by_name.insert(name.to_string(), (key, exec.clone()));
+        execs.newest_first.insert(key, exec.clone());
         Started::New(exec)
+    }
+
+    /// Executions newest first, from the one named `after` (a previous page's token), keeping
+    /// those `keep` accepts. `Err` when the token names no execution.
+    pub fn list_executions(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&Execution) -> bool,
+    ) -> Result<Page<Arc<Execution>>, ()> {
+        let execs = read(&self.executions);
+        let start = match after {
+            None => 0,
+            Some(name) => execs.by_name.get(name).map(|(k, _)| *k).ok_or(())?,
+        };
+        let mut items = Vec::with_capacity(limit.min(128));
+        let mut next_token = None;
+        for e in execs
+            .newest_first
+            .range(start..)
+            .map(|(_, e)| e)
+            .filter(|e| keep(e))
+        {
+            if items.len() == limit {
+                next_token = Some(e.name.clone());
+                break;
+            }
+            items.push(e.clone());
+        }
+        Ok(Page { items, next_token })
+    }
+
+    /// Every execution still in progress.
+    pub fn running_executions(&self) -> Vec<Arc<Execution>> {
+        read(&self.executions)
+            .newest_first
+            .values()
+            .filter(|e| e.status().in_progress())
+            .cloned()
+            .collect()
     }
 
     fn found(existing: &Arc<Execution>) -> Started {
@@ -161,11 +250,14 @@ impl Flow {
 
     /// The execution of this name.
     pub fn execution(&self, name: &str) -> Option<Arc<Execution>> {
-        read(&self.executions).get(name).cloned()
+        read(&self.executions)
+            .by_name
+            .get(name)
+            .map(|(_, e)| e.clone())
     }
 
     /// Number of executions.
     pub fn execution_count(&self) -> usize {
-        read(&self.executions).len()
+        read(&self.executions).by_name.len()
     }
 }

@@ -20,13 +20,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      check_history, expect_error, hold_definition, need, one_line, pass_definition,
-                      rand_suffix, run_main)
+                      callback_checks, check_history, expect_error, hold_definition, need, one_line,
+                      pass_definition, rand_suffix, run_main)
 
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException  # noqa: E402
 from aliyunsdkcore.client import AcsClient  # noqa: E402
 from aliyunsdkfnf.request.v20190315 import (CreateFlowRequest, DescribeExecutionRequest,  # noqa: E402
                                             DescribeFlowRequest, GetExecutionHistoryRequest,
+                                            ReportTaskFailedRequest, ReportTaskSucceededRequest,
                                             StartExecutionRequest, StopExecutionRequest)
 
 # The core SDK logs every ServerException at ERROR level; the suite reports errors itself.
@@ -96,6 +97,34 @@ class Api:
         req.set_ExecutionName(name)
         if next_token:
             req.set_NextToken(next_token)
+        return self._do(req)
+
+    def history(self, flow, name):
+        events, token = [], None
+        for _ in range(50):
+            b = self.get_execution_history(flow, name, token)
+            events.extend(b.get('Events') or [])
+            token = b.get('NextToken')
+            if not token:
+                break
+        return events
+
+    def report_succeeded(self, token, output):
+        req = ReportTaskSucceededRequest.ReportTaskSucceededRequest()
+        if token is not None:
+            req.set_TaskToken(token)
+        if output is not None:
+            req.set_Output(output)
+        return self._do(req)
+
+    def report_failed(self, token, error, cause=None):
+        req = ReportTaskFailedRequest.ReportTaskFailedRequest()
+        if token is not None:
+            req.set_TaskToken(token)
+        if error is not None:
+            req.set_Error(error)
+        if cause is not None:
+            req.set_Cause(cause)
         return self._do(req)
 
 
@@ -320,6 +349,9 @@ def main():
         check_history(c, events, 'ExecutionSucceeded')
         if c.errors:
             c.fail('events=' + one_line(json.dumps(events), 800))
+
+    # Callback tasks (WaitForCustomCallback + ReportTaskSucceeded/ReportTaskFailed).
+    callback_checks(R, api, extract, sfx, 'core')
 
     return R.finish()
 

@@ -13,6 +13,7 @@
 
 const assert = require('node:assert');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 const { isDeepStrictEqual } = require('node:util');
@@ -50,6 +51,47 @@ function badDefinition(name) {
     '  - Type: Pass', '    Name: Step1', '    End: true', '',
   ].join('\n');
 }
+
+const CALLBACK_STATE = 'Approve';
+const CALLBACK_OUTPUT = '{"approved": true}';
+const CALLBACK_OUTPUT_COMPACT = '{"approved":true}'; // the server re-serializes the task output
+function callbackDefinition(name) {
+  return [
+    'Type: StateMachine', 'SpecVersion: v1', `Name: ${name}`, `StartAt: ${CALLBACK_STATE}`, 'States:',
+    '  - Type: Task', `    Name: ${CALLBACK_STATE}`, '    Action: FC:InvokeFunction',
+    '    TaskMode: WaitForCustomCallback', '    Parameters:', '      token.$: $Context.Current.TaskToken',
+    '    End: true', '',
+  ].join('\n');
+}
+// README "Mocks": each flow's DefaultTestCase makes the Task wait for a real ReportTask* call.
+function callbackMocks(flows) {
+  const machines = {};
+  for (const f of flows) {
+    machines[f] = { DefaultTestCase: 'Manual', TestCases: { Manual: { [CALLBACK_STATE]: 'WaitForHuman' } } };
+  }
+  return { StateMachines: machines, MockedResponses: { WaitForHuman: { '0-99': { WaitForCallback: true } } } };
+}
+
+// Plain (unsigned) HTTP to the emulator-only endpoints; resolves {status, text}.
+function emulatorHttp(method, urlPath, body) {
+  const [host, port] = ENDPOINT.split(':');
+  const data = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host, port: Number(port), method, path: urlPath, timeout: 10000,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (ch) => chunks.push(ch));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath}: timeout`)));
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function show(v) {
   try { return JSON.stringify(v); } catch (e) { return String(v); }
@@ -428,8 +470,186 @@ async function main() {
     if (c.errors.length) c.fail('events=' + oneLine(show(events), 800));
   });
 
+  await callbackChecks(cli, sfx);
+
   console.log(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
+}
+
+async function history(cli, flow, name) {
+  const events = [];
+  let token;
+  for (let page = 0; page < 50; page += 1) {
+    const params = { FlowName: flow, ExecutionName: name };
+    if (token) params.NextToken = token;
+    const b = await call(cli, 'getExecutionHistory', params);
+    events.push(...(b.Events || []));
+    token = b.NextToken;
+    if (!token) break;
+  }
+  return events;
+}
+
+async function waitUntilDone(cli, flow, name, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const b = await call(cli, 'describeExecution', { FlowName: flow, ExecutionName: name });
+    if (!['Starting', 'Running'].includes(b.Status) || Date.now() > deadline) return b;
+    await sleep(50);
+  }
+}
+
+// Poll GetExecutionHistory until TaskScheduled (with a TaskToken) and TaskSubmitted are recorded.
+async function waitForTaskToken(c, cli, flow, name, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let events;
+  for (;;) {
+    events = await history(cli, flow, name);
+    const types = events.map((e) => e.Type);
+    if (types.includes('TaskScheduled') && types.includes('TaskSubmitted')) break;
+    if (Date.now() > deadline) {
+      throw new assert.AssertionError({ message: `no TaskScheduled + TaskSubmitted within ${timeoutMs} ms; events: ${oneLine(show(events), 800)}` });
+    }
+    await sleep(50);
+  }
+  const sched = events.filter((e) => e.Type === 'TaskScheduled');
+  const detail = c.jsonObjectString(sched[sched.length - 1].EventDetail, 'TaskScheduled.EventDetail');
+  if (!detail) throw new assert.AssertionError({ message: 'TaskScheduled.EventDetail unreadable' });
+  if (typeof detail.TaskToken !== 'string' || !detail.TaskToken) {
+    throw new assert.AssertionError({ message: `TaskScheduled.EventDetail.TaskToken: expected a non-empty string, got ${show(detail)}` });
+  }
+  return { token: detail.TaskToken, detail, events };
+}
+
+// WaitForCustomCallback + ReportTaskSucceeded/ReportTaskFailed (issue: an official SDK reporting a callback).
+async function callbackChecks(cli, sfx) {
+  const flow = `sdk_node_cb_${sfx}`;
+  const st = {};
+
+  await check("PUT /_emulator/mocks (JSON): DefaultTestCase with WaitForCallback for this suite's flow", async (c) => {
+    const { status, text } = await emulatorHttp('PUT', '/_emulator/mocks', callbackMocks([flow]));
+    c.eq(status, 200, `HTTP status (body ${oneLine(text, 400)})`);
+    if (status === 200) {
+      let cfg = null;
+      try { cfg = JSON.parse(text); } catch (e) { /* reported below */ }
+      c.true(cfg && cfg.StateMachines && Object.prototype.hasOwnProperty.call(cfg.StateMachines, flow),
+        `answer should be the new configuration naming ${flow}: ${oneLine(text, 400)}`);
+      st.mocks = true;
+    }
+  });
+
+  await check('CreateFlow with a WaitForCustomCallback Task (Parameters token.$: $Context.Current.TaskToken)', async (c) => {
+    need({ mocks: st.mocks });
+    const b = await call(cli, 'createFlow',
+      { Name: flow, Definition: callbackDefinition(flow), Description: 'SDK callback flow (node)', Type: 'FDL' });
+    c.eq(b.Name, flow, 'Name');
+    st.flow = flow;
+  });
+
+  async function startAndToken(c, name) {
+    const b = await call(cli, 'startExecution', { FlowName: flow, ExecutionName: name, Input: INPUT });
+    c.true(['Running', 'Starting'].includes(b.Status), `StartExecution ${name}: Status ${show(b.Status)}`);
+    return waitForTaskToken(c, cli, flow, name);
+  }
+
+  const e1 = `cb_ok_${sfx}`;
+  await check('callback: TaskScheduled (EventDetail.TaskToken) and TaskSubmitted appear; execution keeps Running', async (c) => {
+    need({ flow: st.flow });
+    const { token, detail } = await startAndToken(c, e1);
+    st.tok1 = token;
+    c.eq(detail.TaskMode, 'WaitForCustomCallback', 'TaskScheduled.EventDetail.TaskMode');
+    let params = detail.Parameters;
+    if (typeof params === 'string') { try { params = JSON.parse(params); } catch (e) { /* reported below */ } }
+    c.true(params && params.token === token,
+      `TaskScheduled.EventDetail.Parameters.token should equal the TaskToken ${show(token)}, got ${show(params)}`);
+    const b = await call(cli, 'describeExecution', { FlowName: flow, ExecutionName: e1 });
+    c.eq(b.Status, 'Running', 'Status while waiting for the report');
+  });
+
+  await check('ReportTaskSucceeded (TaskToken, Output) -> 200 with an integer EventId', async (c) => {
+    need({ token: st.tok1 });
+    const b = await call(cli, 'reportTaskSucceeded', { TaskToken: st.tok1, Output: CALLBACK_OUTPUT });
+    if (c.int(b.EventId, 'EventId')) c.true(b.EventId > 0, `EventId should be positive, got ${b.EventId}`);
+    c.true(b.RequestId, `RequestId missing in ${show(b)}`);
+    st.rep1 = b.EventId;
+  });
+
+  await check('reported execution reaches Succeeded with Output {"approved":true}', async (c) => {
+    need({ report: st.rep1 });
+    const b = await waitUntilDone(cli, flow, e1);
+    c.eq(b.Status, 'Succeeded', 'Status');
+    c.eq(b.Output, CALLBACK_OUTPUT_COMPACT, 'Output');
+    c.time(b.StoppedTime, 'StoppedTime');
+    if (b.Status === 'Succeeded') {
+      const events = await history(cli, flow, e1);
+      checkHistory(c, events, 'ExecutionSucceeded');
+      const types = events.map((e) => e.Type);
+      c.true(types.includes('TaskSucceeded'), `no TaskSucceeded event: ${show(types)}`);
+      if (Number.isInteger(st.rep1)) {
+        const ids = events.map((e) => e.EventId);
+        c.true(ids.includes(st.rep1), `reported EventId ${st.rep1} is not an event of the history ${show(ids)}`);
+      }
+      st.done1 = true;
+    }
+  });
+
+  await check('ReportTaskSucceeded again -> TaskAlreadyCompleted 400', async (c) => {
+    need({ done: st.done1 });
+    const info = await expectError(c, () => call(cli, 'reportTaskSucceeded', { TaskToken: st.tok1, Output: CALLBACK_OUTPUT }),
+      'TaskAlreadyCompleted', 400, 'ReportTaskSucceeded');
+    if (info) c.eq(info.message, `Task ${st.tok1} has already completed.`, 'Message');
+  });
+  await check('ReportTaskFailed on the completed task -> TaskAlreadyCompleted 400', async (c) => {
+    need({ done: st.done1 });
+    await expectError(c, () => call(cli, 'reportTaskFailed', { TaskToken: st.tok1, Error: 'Rejected', Cause: 'no' }),
+      'TaskAlreadyCompleted', 400, 'ReportTaskFailed');
+  });
+
+  const e2 = `cb_no_${sfx}`;
+  await check('ReportTaskFailed (Error Rejected, Cause no) -> 200 with an integer EventId', async (c) => {
+    need({ flow: st.flow });
+    const { token } = await startAndToken(c, e2);
+    const b = await call(cli, 'reportTaskFailed', { TaskToken: token, Error: 'Rejected', Cause: 'no' });
+    c.int(b.EventId, 'EventId');
+    c.true(b.RequestId, `RequestId missing in ${show(b)}`);
+    st.rep2 = true;
+  });
+  await check('rejected execution ends Failed; last event ExecutionFailed with Error Rejected', async (c) => {
+    need({ report: st.rep2 });
+    const b = await waitUntilDone(cli, flow, e2);
+    c.eq(b.Status, 'Failed', 'Status');
+    c.absent(b, 'Output', 'DescribeExecution body of a failed execution');
+    c.time(b.StoppedTime, 'StoppedTime');
+    const events = await history(cli, flow, e2);
+    checkHistory(c, events, 'ExecutionFailed', { Error: 'Rejected', Cause: 'no' });
+    if (c.errors.length) c.fail('events=' + oneLine(show(events), 800));
+  });
+
+  const e3 = `cb_stop_${sfx}`;
+  await check('ReportTaskSucceeded after StopExecution -> TaskInvalidState 409', async (c) => {
+    need({ flow: st.flow });
+    const { token } = await startAndToken(c, e3);
+    st.tok3 = token;
+    const b = await call(cli, 'stopExecution', { FlowName: flow, ExecutionName: e3, Error: STOP_ERROR, Cause: STOP_CAUSE });
+    c.eq(b.Status, 'Stopped', 'StopExecution Status');
+    const info = await expectError(c, () => call(cli, 'reportTaskSucceeded', { TaskToken: token, Output: CALLBACK_OUTPUT }),
+      'TaskInvalidState', 409, 'ReportTaskSucceeded');
+    if (info) c.eq(info.message, 'Task is in an invalid state, please retry.', 'Message');
+  });
+  await check('ReportTaskFailed after StopExecution -> TaskInvalidState 409', async (c) => {
+    need({ token: st.tok3 });
+    await expectError(c, () => call(cli, 'reportTaskFailed', { TaskToken: st.tok3, Error: 'Rejected', Cause: 'no' }),
+      'TaskInvalidState', 409, 'ReportTaskFailed');
+  });
+
+  await check('ReportTaskSucceeded with an invalid TaskToken -> InvalidArgument 400', async (c) => {
+    await expectError(c, () => call(cli, 'reportTaskSucceeded', { TaskToken: `bogus-${sfx}`, Output: CALLBACK_OUTPUT }),
+      'InvalidArgument', 400, 'ReportTaskSucceeded');
+  });
+  await check('ReportTaskFailed with an invalid TaskToken -> InvalidArgument 400', async (c) => {
+    await expectError(c, () => call(cli, 'reportTaskFailed', { TaskToken: `bogus-${sfx}`, Error: 'Rejected', Cause: 'no' }),
+      'InvalidArgument', 400, 'ReportTaskFailed');
+  });
 }
 
 main().then((code) => process.exit(code), (e) => {

@@ -12,8 +12,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      check_history, expect_error, hold_definition, need, one_line, pass_definition,
-                      rand_suffix, run_main)
+                      callback_checks, check_history, expect_error, hold_definition, need, one_line,
+                      pass_definition, rand_suffix, run_main)
 
 from alibabacloud_fnf20190315 import models as m  # noqa: E402
 from alibabacloud_fnf20190315.client import Client  # noqa: E402
@@ -68,6 +68,54 @@ def raw_call(client, action, method, params):
     req = oa.OpenApiRequest(query=params) if method == 'GET' else oa.OpenApiRequest(body=params)
     res = client.call_api(p, req, RuntimeOptions())
     return res['statusCode'], res['body']
+
+
+class TeaApi:
+    """Adapter for the shared scenarios in sdkcheck.py: typed Tea calls, raw-key dicts back.
+
+    Every call must answer HTTP 200; the body is returned as the model's to_map() (JSON key names)."""
+
+    def __init__(self, client):
+        self.cli = client
+
+    @staticmethod
+    def _body(r):
+        if r.status_code != 200:
+            raise AssertionError(f'HTTP status {r.status_code} for a successful call')
+        return r.body.to_map()
+
+    def create_flow(self, name, definition, description, type_='FDL', execution_mode=None):
+        return self._body(self.cli.create_flow(m.CreateFlowRequest(
+            name=name, definition=definition, description=description, type=type_, execution_mode=execution_mode)))
+
+    def start_execution(self, flow, name, input_=None):
+        return self._body(self.cli.start_execution(m.StartExecutionRequest(
+            flow_name=flow, execution_name=name, input=input_)))
+
+    def describe_execution(self, flow, name):
+        return self._body(self.cli.describe_execution(m.DescribeExecutionRequest(flow_name=flow, execution_name=name)))
+
+    def stop_execution(self, flow, name, error=None, cause=None):
+        return self._body(self.cli.stop_execution(m.StopExecutionRequest(
+            flow_name=flow, execution_name=name, error=error, cause=cause)))
+
+    def history(self, flow, name):
+        events, token = [], None
+        for _ in range(50):
+            b = self._body(self.cli.get_execution_history(m.GetExecutionHistoryRequest(
+                flow_name=flow, execution_name=name, next_token=token)))
+            events.extend(b.get('Events') or [])
+            token = b.get('NextToken')
+            if not token:
+                break
+        return events
+
+    def report_succeeded(self, token, output):
+        return self._body(self.cli.report_task_succeeded(m.ReportTaskSucceededRequest(task_token=token, output=output)))
+
+    def report_failed(self, token, error, cause=None):
+        return self._body(self.cli.report_task_failed(m.ReportTaskFailedRequest(
+            task_token=token, error=error, cause=cause)))
 
 
 def main():
@@ -323,6 +371,10 @@ def main():
         check_history(c, events, 'ExecutionSucceeded')
         if c.errors:
             c.fail('events=' + one_line(json.dumps(events), 800))
+
+    # Callback tasks (WaitForCustomCallback + ReportTaskSucceeded/ReportTaskFailed).
+    api = TeaApi(cli)
+    callback_checks(R, api, extract, sfx, 'tea')
 
     return R.finish()
 
