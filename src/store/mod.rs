@@ -139,6 +139,10 @@ struct ExecIndex {
     next_seq: u64,
 }
 
+/// A `NextToken` that names nothing this listing returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownToken;
+
 /// A page of a listing and the token of the next page.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -207,11 +211,15 @@ impl Flow {
         after: Option<&str>,
         limit: usize,
         keep: impl Fn(&Execution) -> bool,
-    ) -> Result<Page<Arc<Execution>>, ()> {
+    ) -> Result<Page<Arc<Execution>>, UnknownToken> {
         let execs = read(&self.executions);
         let start = match after {
             None => 0,
-            Some(name) => execs.by_name.get(name).map(|(k, _)| *k).ok_or(())?,
+            Some(name) => execs
+                .by_name
+                .get(name)
+                .map(|(k, _)| *k)
+                .ok_or(UnknownToken)?,
         };
         let mut items = Vec::with_capacity(limit.min(128));
         let mut next_token = None;
