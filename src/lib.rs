@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod protocol;
+pub mod scheduler;
 pub mod server;
 pub mod store;
 

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::{check_len, check_name, views, ActionResult, Call};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{Execution, Flow, NewExecution, Started};
+use crate::store::{Execution, Flow, Started};
 
 /// Largest `Limit` of GetExecutionHistory.
 const HISTORY_MAX_LIMIT: i64 = 1000;
@@ -72,30 +72,19 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             "Flow {flow_name} runs in Express mode; start it with StartSyncExecution."
         )));
     }
-    let clock = &call.app.clock;
-    let started = f.start_execution(&name, || {
-        Execution::new(NewExecution {
+    let started = crate::engine::start(
+        &f,
+        crate::engine::StartRequest {
             name: name.clone(),
-            flow_name: flow_name.clone(),
             input,
-            definition_text: meta.definition_text.clone(),
-            definition: meta.definition.clone(),
-            role_arn: meta.role_arn.clone(),
-            environment: meta.environment.clone(),
             callback_token,
-            started_time: clock.now(),
-        })
-    });
+            account: call.account_id.clone(),
+        },
+        &call.app.clock,
+        &call.app.tasks,
+    );
     match started {
-        Started::New(e) => {
-            crate::engine::spawn(
-                e.clone(),
-                clock.clone(),
-                call.app.tasks.clone(),
-                call.account_id.clone(),
-            );
-            Ok(views::execution(&e, false))
-        }
+        Started::New(e) => Ok(views::execution(&e, false)),
         Started::InProgress(e) => Ok(views::execution(&e, false)),
         Started::Ended(_) => Err(ApiError::new(
             ErrorCode::ExecutionAlreadyExists,
@@ -290,19 +279,17 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
         out.insert("StoppedTime".into(), json!(now));
         return Ok(out);
     }
-    let Started::New(e) = f.start_execution(&name, || {
-        Execution::new(NewExecution {
+    let Started::New(e) = crate::engine::start(
+        &f,
+        crate::engine::StartRequest {
             name: name.clone(),
-            flow_name: flow_name.clone(),
             input,
-            definition_text: meta.definition_text.clone(),
-            definition: meta.definition.clone(),
-            role_arn: meta.role_arn.clone(),
-            environment: meta.environment.clone(),
             callback_token: None,
-            started_time: clock.now(),
-        })
-    }) else {
+            account: call.account_id.clone(),
+        },
+        clock,
+        &call.app.tasks,
+    ) else {
         return Err(ApiError::new(
             ErrorCode::ExecutionAlreadyExists,
             &[&name, &flow_name],
@@ -311,12 +298,6 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
     let finished = e.finished.notified();
     tokio::pin!(finished);
     finished.as_mut().enable();
-    crate::engine::spawn(
-        e.clone(),
-        clock.clone(),
-        call.app.tasks.clone(),
-        call.account_id.clone(),
-    );
     if e.status().in_progress() {
         let deadline = e.started_time + chrono::Duration::seconds(EXPRESS_MAX_SECONDS);
         tokio::select! {

@@ -322,7 +322,7 @@ impl Run {
         )?;
 
         let work = self.work(st, &input, started).await;
-        let (raw_output, next) = match work {
+        let (raw_output, next, retry_count) = match work {
             Ok(r) => r,
             Err(Halt::Failure(f)) => {
                 self.record(
@@ -386,6 +386,7 @@ impl Run {
                 name,
                 input: Some(&input),
                 output: Some(&raw_output),
+                retry_count,
                 ..Default::default()
             });
             let v = self.eval(t, &sc, "GlobalConstructor", name)?;
@@ -432,6 +433,7 @@ impl Run {
                         name,
                         input: Some(&input),
                         output: Some(&raw_output),
+                        retry_count,
                         ..Default::default()
                     },
                 );
@@ -466,7 +468,7 @@ impl Run {
         st: &State,
         input: &Value,
         started: u64,
-    ) -> Result<(Value, Option<Next>), Halt> {
+    ) -> Result<(Value, Option<Next>, u32), Halt> {
         let retry = match &st.kind {
             Kind::Task { errors, .. }
             | Kind::Parallel { errors, .. }
@@ -497,7 +499,8 @@ impl Run {
                     retry_count += 1;
                     self.clock.sleep(interval).await;
                 }
-                other => return other,
+                Ok((v, next)) => return Ok((v, next, retry_count)),
+                Err(h) => return Err(h),
             }
         }
     }

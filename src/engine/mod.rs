@@ -9,3 +9,50 @@ mod task_state;
 pub mod tasks;
 
 pub use interpreter::spawn;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::store::{Execution, Flow, NewExecution, Started};
+
+/// What starting an execution needs besides the flow.
+#[derive(Debug)]
+pub struct StartRequest {
+    /// Execution name.
+    pub name: String,
+    /// Input JSON text (an object).
+    pub input: String,
+    /// Parent task token to report to at the end.
+    pub callback_token: Option<String>,
+    /// Account the execution belongs to.
+    pub account: String,
+}
+
+/// Register an execution of `flow` with a snapshot of its definition and role, and run it if
+/// the name is new (StartExecution's rule: an in-progress namesake is returned, an ended one
+/// refuses).
+pub fn start(
+    flow: &Flow,
+    req: StartRequest,
+    clock: &Arc<Clock>,
+    env: &Arc<tasks::TaskEnv>,
+) -> Started {
+    let meta = flow.meta();
+    let started = flow.start_execution(&req.name, || {
+        Execution::new(NewExecution {
+            name: req.name.clone(),
+            flow_name: flow.name.clone(),
+            input: req.input,
+            definition_text: meta.definition_text.clone(),
+            definition: meta.definition.clone(),
+            role_arn: meta.role_arn.clone(),
+            environment: meta.environment.clone(),
+            callback_token: req.callback_token,
+            started_time: clock.now(),
+        })
+    });
+    if let Started::New(e) = &started {
+        spawn(e.clone(), clock.clone(), env.clone(), req.account);
+    }
+    started
+}

@@ -6,6 +6,7 @@
 //! Maps are ordered (`BTreeMap`) so listings can page from a token without scanning.
 
 pub mod execution;
+pub mod schedule;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::definition::FlowDef;
 pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
+pub use schedule::{Schedule, ScheduleMeta};
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|e| e.into_inner())
@@ -126,6 +128,7 @@ pub struct Flow {
     pub created_time: DateTime<Utc>,
     meta: RwLock<FlowMeta>,
     executions: RwLock<ExecIndex>,
+    schedules: RwLock<BTreeMap<String, Arc<Schedule>>>,
 }
 
 /// A flow's executions, by name and newest first.
@@ -172,6 +175,7 @@ impl Flow {
             created_time,
             meta: RwLock::new(meta),
             executions: RwLock::default(),
+            schedules: RwLock::default(),
         }
     }
 
@@ -236,6 +240,46 @@ impl Flow {
             items.push(e.clone());
         }
         Ok(Page { items, next_token })
+    }
+
+    /// Add a schedule; `Err` when the name is taken.
+    pub fn add_schedule(&self, schedule: Schedule) -> Result<Arc<Schedule>, ()> {
+        let mut s = write(&self.schedules);
+        if s.contains_key(&schedule.name) {
+            return Err(());
+        }
+        let schedule = Arc::new(schedule);
+        s.insert(schedule.name.clone(), schedule.clone());
+        Ok(schedule)
+    }
+
+    /// The schedule of this name.
+    pub fn schedule(&self, name: &str) -> Option<Arc<Schedule>> {
+        read(&self.schedules).get(name).cloned()
+    }
+
+    /// Remove a schedule.
+    pub fn remove_schedule(&self, name: &str) -> Option<Arc<Schedule>> {
+        write(&self.schedules).remove(name)
+    }
+
+    /// Schedules by name from `after` (inclusive).
+    pub fn list_schedules(&self, after: Option<&str>, limit: usize) -> Page<Arc<Schedule>> {
+        let all = read(&self.schedules);
+        let mut iter = match after {
+            Some(a) => {
+                all.range::<str, _>((std::ops::Bound::Included(a), std::ops::Bound::Unbounded))
+            }
+            None => all.range::<str, _>(..),
+        };
+        let items: Vec<Arc<Schedule>> = iter.by_ref().take(limit).map(|(_, s)| s.clone()).collect();
+        let next_token = iter.next().map(|(k, _)| k.clone());
+        Page { items, next_token }
+    }
+
+    /// All schedules.
+    pub fn all_schedules(&self) -> Vec<Arc<Schedule>> {
+        read(&self.schedules).values().cloned().collect()
     }
 
     /// Every execution still in progress.

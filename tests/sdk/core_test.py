@@ -20,15 +20,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      callback_checks, check_history, expect_error, hold_definition, need, one_line,
-                      pass_definition, rand_suffix, run_main)
+                      callback_checks, check_history, expect_error, hold_definition, more_actions_checks, need,
+                      one_line, pass_definition, rand_suffix, run_main)
 
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException  # noqa: E402
 from aliyunsdkcore.client import AcsClient  # noqa: E402
-from aliyunsdkfnf.request.v20190315 import (CreateFlowRequest, DescribeExecutionRequest,  # noqa: E402
-                                            DescribeFlowRequest, GetExecutionHistoryRequest,
+from aliyunsdkfnf.request.v20190315 import (CreateFlowRequest, DeleteFlowRequest,  # noqa: E402
+                                            DescribeExecutionRequest, DescribeFlowRequest,
+                                            GetExecutionHistoryRequest, ListExecutionsRequest, ListFlowsRequest,
                                             ReportTaskFailedRequest, ReportTaskSucceededRequest,
-                                            StartExecutionRequest, StopExecutionRequest)
+                                            StartExecutionRequest, StartSyncExecutionRequest,
+                                            StopExecutionRequest, UpdateFlowRequest)
 
 # The core SDK logs every ServerException at ERROR level; the suite reports errors itself.
 logging.getLogger('aliyunsdkcore').setLevel(logging.CRITICAL)
@@ -39,6 +41,7 @@ def make_client(ak=AK, sk=SK):
 
 
 def prep(req):
+    # Called after construction: StartSyncExecutionRequest.__init__ forces https, this sets http back.
     req.set_endpoint(ENDPOINT)
     req.set_protocol_type('http')
     return req
@@ -54,12 +57,72 @@ class Api:
         body = self.client.do_action_with_exception(prep(req))
         return json.loads(body.decode('utf-8'))
 
-    def create_flow(self, name, definition, description, type_='FDL'):
+    def create_flow(self, name, definition, description, type_='FDL', execution_mode=None):
         req = CreateFlowRequest.CreateFlowRequest()
         req.set_Name(name)
         req.set_Definition(definition)
         req.set_Description(description)
         req.set_Type(type_)
+        if execution_mode is not None:
+            req.set_ExecutionMode(execution_mode)
+        return self._do(req)
+
+    def update_flow(self, name, definition=None, description=None, role_arn=None):
+        req = UpdateFlowRequest.UpdateFlowRequest()
+        if name is not None:
+            req.set_Name(name)
+        if definition is not None:
+            req.set_Definition(definition)
+        if description is not None:
+            req.set_Description(description)
+        if role_arn is not None:
+            req.set_RoleArn(role_arn)
+        return self._do(req)
+
+    def delete_flow(self, name):
+        req = DeleteFlowRequest.DeleteFlowRequest()
+        if name is not None:
+            req.set_Name(name)
+        return self._do(req)
+
+    def list_flows(self, limit=None, next_token=None):
+        req = ListFlowsRequest.ListFlowsRequest()
+        if limit is not None:
+            req.set_Limit(limit)
+        if next_token is not None:
+            req.set_NextToken(next_token)
+        return self._do(req)
+
+    def list_executions(self, flow, limit=None, next_token=None, status=None, prefix=None, begin=None, end=None,
+                        metadata_only=None):
+        req = ListExecutionsRequest.ListExecutionsRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if limit is not None:
+            req.set_Limit(limit)
+        if next_token is not None:
+            req.set_NextToken(next_token)
+        if status is not None:
+            req.set_Status(status)
+        if prefix is not None:
+            req.set_ExecutionNamePrefix(prefix)
+        if begin is not None:
+            req.set_StartedTimeBegin(begin)
+        if end is not None:
+            req.set_StartedTimeEnd(end)
+        if metadata_only is not None:
+            # No setter in aliyun-python-sdk-fnf 1.8.3; the request's generic query parameter instead.
+            req.add_query_param('MetadataOnly', 'true' if metadata_only else 'false')
+        return self._do(req)
+
+    def start_sync_execution(self, flow, name=None, input_=None):
+        req = StartSyncExecutionRequest.StartSyncExecutionRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if name is not None:
+            req.set_ExecutionName(name)
+        if input_ is not None:
+            req.set_Input(input_)
         return self._do(req)
 
     def describe_flow(self, name):
@@ -352,6 +415,9 @@ def main():
 
     # Callback tasks (WaitForCustomCallback + ReportTaskSucceeded/ReportTaskFailed).
     callback_checks(R, api, extract, sfx, 'core')
+
+    # UpdateFlow, DeleteFlow, ListFlows, ListExecutions, StartSyncExecution (no DescribeRegions in this SDK).
+    more_actions_checks(R, api, extract, sfx, 'core', sync=True, regions=False)
 
     return R.finish()
 

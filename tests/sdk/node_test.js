@@ -9,6 +9,9 @@
 //   including Action/Signature/AccessKeyId..., are sent in the form body (values encoded with %20, not '+').
 // * The HTTP status is NOT checked: a body with a `Code` throws Error{code, data (parsed body), entry};
 //   entry.response.statusCode has the status. With client.verbose = true, success returns [json, entry].
+// * lib/client.js has 17 methods (no startSyncExecution, no describeRegions); it throws a TypeError before
+//   sending when a required parameter is missing, so MissingRequiredParams cannot be provoked through it.
+//   deleteFlow is sent as GET (no method set), the other write actions as POST.
 'use strict';
 
 const assert = require('node:assert');
@@ -471,6 +474,7 @@ async function main() {
   });
 
   await callbackChecks(cli, sfx);
+  await moreActionsChecks(cli, sfx);
 
   console.log(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
@@ -649,6 +653,390 @@ async function callbackChecks(cli, sfx) {
   await check('ReportTaskFailed with an invalid TaskToken -> InvalidArgument 400', async (c) => {
     await expectError(c, () => call(cli, 'reportTaskFailed', { TaskToken: `bogus-${sfx}`, Error: 'Rejected', Cause: 'no' }),
       'InvalidArgument', 400, 'ReportTaskFailed');
+  });
+}
+
+// ---------------------------------------------------------------- UpdateFlow, DeleteFlow, ListFlows, ListExecutions
+// (README "Behaviour where the reference is silent"). This SDK has no StartSyncExecution / DescribeRegions, and it
+// refuses to send a request without a required parameter (TypeError), so MissingRequiredParams is not checked here.
+const ROLE_ARN = 'acs:ram::1234567890123456:role/sdk-conformance';
+const EXEC_STATUSES = ['Starting', 'Running', 'Stopped', 'Succeeded', 'Failed', 'TimedOut'];
+
+function expressDefinition(name) {
+  return [
+    'Type: StateMachine', 'SpecVersion: v1', `Name: ${name}`, 'StartAt: Step1', 'States:',
+    '  - Type: Pass', '    Name: Step1', '    OutputConstructor:', '      got.$: $Input.key', '    End: true', '',
+  ].join('\n');
+}
+
+function checkFlowItem(c, f, what) {
+  for (const k of ['Name', 'Definition', 'Type', 'Id']) {
+    c.true(typeof f[k] === 'string' && f[k], `${what}.${k}: expected a non-empty string, got ${show(f[k])}`);
+  }
+  if (f.Description !== undefined && f.Description !== null) {
+    c.true(typeof f.Description === 'string', `${what}.Description: expected a string, got ${show(f.Description)}`);
+  }
+  c.time(f.CreatedTime, `${what}.CreatedTime`);
+  c.time(f.LastModifiedTime, `${what}.LastModifiedTime`);
+  c.true(['Standard', 'Express', '', undefined, null].includes(f.ExecutionMode),
+    `${what}.ExecutionMode: expected Standard/Express, got ${show(f.ExecutionMode)}`);
+}
+
+function checkExecItem(c, e, what, metadataOnly = false) {
+  c.true(typeof e.Name === 'string' && e.Name, `${what}.Name: expected a non-empty string, got ${show(e.Name)}`);
+  c.true(typeof e.FlowName === 'string' && e.FlowName, `${what}.FlowName: expected a string, got ${show(e.FlowName)}`);
+  c.true(EXEC_STATUSES.includes(e.Status), `${what}.Status: got ${show(e.Status)}`);
+  c.time(e.StartedTime, `${what}.StartedTime`);
+  if (['Starting', 'Running'].includes(e.Status)) c.absent(e, 'StoppedTime', what);
+  else c.time(e.StoppedTime, `${what}.StoppedTime`);
+  if (metadataOnly) {
+    for (const k of ['FlowDefinition', 'Input', 'Output']) c.absent(e, k, `${what} (MetadataOnly)`);
+  } else {
+    c.true(typeof e.FlowDefinition === 'string' && e.FlowDefinition,
+      `${what}.FlowDefinition: expected a non-empty string, got ${show(e.FlowDefinition)}`);
+    c.jsonObjectString(e.Input, `${what}.Input`);
+    if (e.Status === 'Succeeded') c.jsonObjectString(e.Output, `${what}.Output`);
+    else c.absent(e, 'Output', `${what} (not Succeeded)`);
+  }
+}
+
+// Call fetch(nextToken) until NextToken is absent; checks page sizes and that NextToken names the first item
+// of the next page. Returns {items, pages}; items is null when the listing did not end.
+async function pageAll(c, fetch, key, limit, maxPages = 500) {
+  const items = [];
+  const pages = [];
+  let token;
+  let expectedFirst;
+  for (let i = 0; i < maxPages; i += 1) {
+    const b = await fetch(token);
+    const page = b[key];
+    if (!Array.isArray(page)) {
+      c.fail(`${key}: expected a list, got ${show(page)} (page ${pages.length + 1})`);
+      return { items: null, pages };
+    }
+    pages.push(page.map((x) => x.Name));
+    if (limit !== undefined && page.length > limit) c.fail(`page ${pages.length} has ${page.length} items, more than Limit ${limit}`);
+    if (expectedFirst !== undefined) {
+      c.eq(page.length ? page[0].Name : null, expectedFirst, `first item of page ${pages.length} (the previous NextToken)`);
+    }
+    items.push(...page);
+    token = b.NextToken;
+    if (token === undefined || token === null || token === '') return { items, pages };
+    c.true(typeof token === 'string', `NextToken: expected a string, got ${show(token)}`);
+    if (limit !== undefined) c.eq(page.length, limit, `size of page ${pages.length} (not the last page)`);
+    expectedFirst = token;
+  }
+  c.fail(`NextToken still present after ${maxPages} pages`);
+  return { items: null, pages };
+}
+
+const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+async function moreActionsChecks(cli, sfx) {
+  const pre = 'sdk_node';
+  const st = {};
+  const api = {
+    createFlow: (name, definition, description, extra = {}) => call(cli, 'createFlow',
+      { Name: name, Definition: definition, Description: description, Type: 'FDL', ...extra }),
+    describeFlow: (name) => call(cli, 'describeFlow', { Name: name }),
+    updateFlow: (params) => call(cli, 'updateFlow', params),
+    deleteFlow: (name) => call(cli, 'deleteFlow', { Name: name }),
+    start: (flow, name) => call(cli, 'startExecution', { FlowName: flow, ExecutionName: name, Input: INPUT }),
+    describe: (flow, name) => call(cli, 'describeExecution', { FlowName: flow, ExecutionName: name }),
+    stop: (flow, name) => call(cli, 'stopExecution', { FlowName: flow, ExecutionName: name, Error: STOP_ERROR, Cause: STOP_CAUSE }),
+    listFlows: (params = {}) => call(cli, 'listFlows', params),
+    listExecutions: (flow, params = {}) => call(cli, 'listExecutions', { FlowName: flow, ...params }),
+  };
+  const namesOf = (b) => (b.Executions || []).map((e) => e.Name);
+
+  // ---------------- UpdateFlow
+  const uflow = `${pre}_upd_${sfx}`;
+  const udef = holdDefinition(uflow);
+  await check('UpdateFlow: setup (CreateFlow + a running execution)', async (c) => {
+    st.uCreated = await api.createFlow(uflow, udef, 'first');
+    const b = await api.start(uflow, 'old');
+    c.true(['Running', 'Starting'].includes(b.Status), `StartExecution: Status ${show(b.Status)}`);
+    st.uflow = uflow;
+  });
+  await check('UpdateFlow with only Description: other fields unchanged', async (c) => {
+    need({ flow: st.uflow });
+    const created = st.uCreated;
+    const b = await api.updateFlow({ Name: uflow, Description: 'second' });
+    c.eq(b.Name, uflow, 'Name');
+    c.eq(b.Description, 'second', 'Description');
+    c.eq(b.Definition, udef, 'Definition');
+    c.eq(b.Type, 'FDL', 'Type');
+    c.eq(b.Id, created.Id, 'Id (same as CreateFlow)');
+    c.eq(b.CreatedTime, created.CreatedTime, 'CreatedTime (same as CreateFlow)');
+    c.time(b.LastModifiedTime, 'LastModifiedTime');
+    if (typeof b.LastModifiedTime === 'string' && typeof created.LastModifiedTime === 'string') {
+      c.true(b.LastModifiedTime >= created.LastModifiedTime,
+        `LastModifiedTime went backwards: ${created.LastModifiedTime} -> ${b.LastModifiedTime}`);
+    }
+    c.true(b.RequestId, 'RequestId missing');
+    c.absent(b, 'RoleArn', 'UpdateFlow body (flow created without RoleArn)');
+    const d = await api.describeFlow(uflow);
+    c.eq(d.Description, 'second', 'DescribeFlow.Description');
+    c.eq(d.Definition, udef, 'DescribeFlow.Definition');
+    c.eq(d.LastModifiedTime, b.LastModifiedTime, 'DescribeFlow.LastModifiedTime (same as UpdateFlow)');
+    st.uDesc = true;
+  });
+  const newDef = passDefinition(uflow);
+  await check('UpdateFlow with only Definition: Description kept; running execution keeps its snapshot', async (c) => {
+    need({ updated: st.uDesc });
+    const b = await api.updateFlow({ Name: uflow, Definition: newDef });
+    c.eq(b.Definition, newDef, 'Definition');
+    c.eq(b.Description, 'second', 'Description (unchanged)');
+    const d = await api.describeFlow(uflow);
+    c.eq(d.Definition, newDef, 'DescribeFlow.Definition');
+    c.eq(d.Description, 'second', 'DescribeFlow.Description');
+    const e = await api.describe(uflow, 'old');
+    c.eq(e.FlowDefinition, udef, 'DescribeExecution(old).FlowDefinition (snapshot at start)');
+    c.true(['Running', 'Starting'].includes(e.Status), `DescribeExecution(old).Status: ${show(e.Status)}`);
+    st.uDef = true;
+  });
+  await check('UpdateFlow RoleArn set, then empty RoleArn removes it', async (c) => {
+    need({ updated: st.uDef });
+    let b = await api.updateFlow({ Name: uflow, RoleArn: ROLE_ARN });
+    c.eq(b.RoleArn, ROLE_ARN, 'UpdateFlow.RoleArn');
+    c.eq((await api.describeFlow(uflow)).RoleArn, ROLE_ARN, 'DescribeFlow.RoleArn');
+    c.eq(b.Description, 'second', 'Description (unchanged)');
+    b = await api.updateFlow({ Name: uflow, RoleArn: '' });
+    c.absent(b, 'RoleArn', 'UpdateFlow body after RoleArn=""');
+    c.absent(await api.describeFlow(uflow), 'RoleArn', 'DescribeFlow body after RoleArn=""');
+  });
+  await check('UpdateFlow with an invalid Definition -> InvalidArgument 400, nothing changed', async (c) => {
+    need({ updated: st.uDef });
+    await expectError(c, () => api.updateFlow({ Name: uflow, Definition: badDefinition(uflow), Description: 'third' }),
+      'InvalidArgument', 400, 'UpdateFlow');
+    const d = await api.describeFlow(uflow);
+    c.eq(d.Definition, newDef, 'DescribeFlow.Definition');
+    c.eq(d.Description, 'second', 'DescribeFlow.Description');
+  });
+  await check('UpdateFlow of an unknown flow -> FlowNotExists 404', async (c) => {
+    await expectError(c, () => api.updateFlow({ Name: `nosuch_flow_${sfx}`, Description: 'x' }), 'FlowNotExists', 404, 'UpdateFlow');
+  });
+
+  // ---------------- DeleteFlow
+  const dflow = `${pre}_del_${sfx}`;
+  await check('DeleteFlow of a flow with a running execution -> 200', async (c) => {
+    await api.createFlow(dflow, holdDefinition(dflow), 'to delete');
+    const b = await api.start(dflow, 'e1');
+    c.true(['Running', 'Starting'].includes(b.Status), `StartExecution: Status ${show(b.Status)}`);
+    const d = await api.deleteFlow(dflow);
+    c.true(d.RequestId, `RequestId missing in ${show(d)}`);
+    st.deleted = true;
+  });
+  await check('deleted flow: DescribeFlow, DescribeExecution, ListExecutions -> FlowNotExists 404', async (c) => {
+    need({ deleted: st.deleted });
+    await expectError(c, () => api.describeFlow(dflow), 'FlowNotExists', 404, 'DescribeFlow');
+    await expectError(c, () => api.describe(dflow, 'e1'), 'FlowNotExists', 404, 'DescribeExecution');
+    await expectError(c, () => api.listExecutions(dflow), 'FlowNotExists', 404, 'ListExecutions');
+    await expectError(c, () => api.start(dflow, 'e2'), 'FlowNotExists', 404, 'StartExecution');
+    await expectError(c, () => api.deleteFlow(dflow), 'FlowNotExists', 404, 'DeleteFlow (again)');
+  });
+  await check('flow re-created with the same name: old executions are gone', async (c) => {
+    need({ deleted: st.deleted });
+    await api.createFlow(dflow, holdDefinition(dflow), 'recreated');
+    await expectError(c, () => api.describe(dflow, 'e1'), 'ExecutionNotExists', 404, 'DescribeExecution');
+    await expectError(c, () => call(cli, 'getExecutionHistory', { FlowName: dflow, ExecutionName: 'e1' }),
+      'ExecutionNotExists', 404, 'GetExecutionHistory');
+    const l = await api.listExecutions(dflow);
+    c.eq(l.Executions || [], [], 'ListExecutions.Executions');
+    c.absent(l, 'NextToken', 'ListExecutions body');
+    const b = await api.start(dflow, 'e1');
+    c.eq(b.Name, 'e1', 'StartExecution reusing the old name: Name');
+    c.true(['Running', 'Starting'].includes(b.Status), `StartExecution reusing the old name: Status ${show(b.Status)}`);
+    await api.stop(dflow, 'e1');
+    await api.deleteFlow(dflow);
+  });
+  await check('DeleteFlow of an unknown flow -> FlowNotExists 404', async (c) => {
+    await expectError(c, () => api.deleteFlow(`nosuch_flow_${sfx}`), 'FlowNotExists', 404, 'DeleteFlow');
+  });
+
+  // ---------------- ListFlows
+  const lflows = ['c', 'a', 'b'].map((x) => `${pre}_lst_${sfx}_${x}`);
+  const xflow = `${pre}_exp_${sfx}`;
+  await check('ListFlows: setup (3 Standard flows + 1 Express flow)', async (c) => {
+    for (const n of lflows) await api.createFlow(n, passDefinition(n), 'listed');
+    const b = await api.createFlow(xflow, expressDefinition(xflow), 'express', { ExecutionMode: 'Express' });
+    c.eq(b.ExecutionMode, 'Express', 'CreateFlow.ExecutionMode');
+    c.eq((await api.describeFlow(xflow)).ExecutionMode, 'Express', 'DescribeFlow.ExecutionMode');
+    st.lflows = true;
+  });
+  await check('ListFlows paged with Limit 2 until NextToken is absent: sorted by name, complete', async (c) => {
+    need({ flows: st.lflows });
+    const { items } = await pageAll(c, (t) => api.listFlows(t ? { Limit: 2, NextToken: t } : { Limit: 2 }), 'Flows', 2);
+    if (items) {
+      const names = items.map((f) => f.Name);
+      c.eq(names, [...names].sort(byName), 'names in name order');
+      c.eq(new Set(names).size, names.length, `number of distinct names (duplicates in ${show(names)})`);
+      for (const n of [...lflows, xflow, uflow]) c.true(names.includes(n), `${n} missing from ListFlows`);
+      c.true(!names.includes(dflow), `deleted flow ${dflow} still listed`);
+      for (const f of items) {
+        if ([...lflows, xflow].includes(f.Name)) checkFlowItem(c, f, `Flows[${f.Name}]`);
+        if (f.Name === xflow) c.eq(f.ExecutionMode, 'Express', `Flows[${xflow}].ExecutionMode`);
+        if (f.Name === lflows[1]) {
+          c.eq(f.Definition, passDefinition(lflows[1]), `Flows[${lflows[1]}].Definition`);
+          c.eq(f.Description, 'listed', `Flows[${lflows[1]}].Description`);
+          c.eq(f.Type, 'FDL', `Flows[${lflows[1]}].Type`);
+        }
+      }
+      st.allFlows = names;
+    }
+  });
+  await check('ListFlows Limit 1000 answers everything in one page without NextToken', async (c) => {
+    need({ listing: st.allFlows });
+    const b = await api.listFlows({ Limit: 1000 });
+    c.eq((b.Flows || []).map((f) => f.Name), st.allFlows, 'Flows (same as the paged listing)');
+    c.absent(b, 'NextToken', 'ListFlows body');
+    c.true(b.RequestId, 'RequestId missing');
+  });
+  await check('ListFlows without Limit answers 60 flows (default) and a NextToken', async (c) => {
+    need({ listing: st.allFlows });
+    const pads = [];
+    try {
+      for (let i = 0; i < Math.max(0, 61 - st.allFlows.length); i += 1) {
+        const n = `${pre}_pad_${sfx}_${String(i).padStart(2, '0')}`;
+        await api.createFlow(n, passDefinition(n), 'padding');
+        pads.push(n);
+      }
+      const b = await api.listFlows();
+      c.eq((b.Flows || []).length, 60, 'number of Flows');
+      c.true(typeof b.NextToken === 'string' && b.NextToken, `NextToken: expected a flow name, got ${show(b.NextToken)}`);
+    } finally {
+      for (const n of pads) await api.deleteFlow(n);
+    }
+  });
+  for (const lim of [0, 1001, -1]) {
+    await check(`ListFlows Limit ${lim} -> InvalidArgument 400`, async (c) => {
+      await expectError(c, () => api.listFlows({ Limit: lim }), 'InvalidArgument', 400, 'ListFlows');
+    });
+  }
+
+  // ---------------- ListExecutions
+  const eflow = `${pre}_lx_${sfx}`;
+  const order = ['run0', 'run1', 'run2', 'run3', 'run4', 'other'];
+  const newestFirst = [...order].reverse();
+  const starts = {};
+  await check('ListExecutions: setup (6 executions, one stopped)', async (c) => {
+    await api.createFlow(eflow, holdDefinition(eflow), 'list executions');
+    for (const n of order) {
+      starts[n] = (await api.start(eflow, n)).StartedTime;
+      await sleep(10); // distinct millisecond StartedTimes
+    }
+    c.eq((await api.stop(eflow, 'run1')).Status, 'Stopped', 'run1 Status');
+    c.eq(new Set(Object.values(starts)).size, order.length, `distinct StartedTimes ${show(starts)}`);
+    st.lx = true;
+  });
+  await check('ListExecutions: newest first, all fields, no NextToken', async (c) => {
+    need({ setup: st.lx });
+    const b = await api.listExecutions(eflow);
+    c.eq(namesOf(b), newestFirst, 'names');
+    c.absent(b, 'NextToken', 'ListExecutions body');
+    c.true(b.RequestId, 'RequestId missing');
+    for (const e of b.Executions || []) {
+      checkExecItem(c, e, `Executions[${e.Name}]`);
+      c.eq(e.FlowName, eflow, `Executions[${e.Name}].FlowName`);
+      if (starts[e.Name]) c.eq(e.StartedTime, starts[e.Name], `Executions[${e.Name}].StartedTime`);
+      c.eq(e.Status, e.Name === 'run1' ? 'Stopped' : 'Running', `Executions[${e.Name}].Status`);
+      c.eq(e.Input, INPUT, `Executions[${e.Name}].Input`);
+      c.eq(e.FlowDefinition, holdDefinition(eflow), `Executions[${e.Name}].FlowDefinition`);
+    }
+  });
+  await check('ListExecutions paged with Limit 2 until NextToken is absent', async (c) => {
+    need({ setup: st.lx });
+    const { pages } = await pageAll(c, (t) => api.listExecutions(eflow, t ? { Limit: 2, NextToken: t } : { Limit: 2 }),
+      'Executions', 2);
+    c.eq(pages, [newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4, 6)], 'pages');
+  });
+  await check('ListExecutions Status filter (Stopped, Running)', async (c) => {
+    need({ setup: st.lx });
+    c.eq(namesOf(await api.listExecutions(eflow, { Status: 'Stopped' })), ['run1'], 'Status=Stopped');
+    c.eq(namesOf(await api.listExecutions(eflow, { Status: 'Running' })), newestFirst.filter((n) => n !== 'run1'), 'Status=Running');
+    c.eq(namesOf(await api.listExecutions(eflow, { Status: 'Succeeded' })), [], 'Status=Succeeded');
+  });
+  await check('ListExecutions ExecutionNamePrefix filter, paged with Limit 2', async (c) => {
+    need({ setup: st.lx });
+    const runs = newestFirst.filter((n) => n.startsWith('run'));
+    c.eq(namesOf(await api.listExecutions(eflow, { ExecutionNamePrefix: 'run' })), runs, 'ExecutionNamePrefix=run');
+    const { pages } = await pageAll(c, (t) => api.listExecutions(eflow,
+      t ? { ExecutionNamePrefix: 'run', Limit: 2, NextToken: t } : { ExecutionNamePrefix: 'run', Limit: 2 }), 'Executions', 2);
+    c.eq(pages, [runs.slice(0, 2), runs.slice(2, 4), runs.slice(4, 5)], 'pages');
+    c.eq(namesOf(await api.listExecutions(eflow, { ExecutionNamePrefix: 'run', Status: 'Running' })),
+      runs.filter((n) => n !== 'run1'), 'ExecutionNamePrefix=run + Status=Running');
+    c.eq(namesOf(await api.listExecutions(eflow, { ExecutionNamePrefix: 'zzz' })), [], 'ExecutionNamePrefix=zzz');
+  });
+  await check('ListExecutions StartedTimeBegin/StartedTimeEnd filters (inclusive)', async (c) => {
+    need({ setup: st.lx });
+    const t2 = starts.run2;
+    need({ run2Started: t2 });
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeBegin: t2 })), ['other', 'run4', 'run3', 'run2'], `StartedTimeBegin=${t2}`);
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeEnd: t2 })), ['run2', 'run1', 'run0'], `StartedTimeEnd=${t2}`);
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeBegin: t2, StartedTimeEnd: t2 })), ['run2'], 'StartedTimeBegin=StartedTimeEnd');
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeBegin: '2999-01-01T00:00:00.000Z' })), [], 'StartedTimeBegin in 2999');
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeEnd: '2999-01-01T00:00:00.000Z' })), newestFirst, 'StartedTimeEnd in 2999');
+    c.eq(namesOf(await api.listExecutions(eflow, { StartedTimeBegin: starts.run3, Limit: 1, Status: 'Running' })), ['other'],
+      'StartedTimeBegin + Status + Limit 1');
+  });
+  await check('ListExecutions MetadataOnly=true leaves out FlowDefinition, Input, Output', async (c) => {
+    need({ setup: st.lx });
+    let b = await api.listExecutions(eflow, { MetadataOnly: true });
+    c.eq(namesOf(b), newestFirst, 'names');
+    for (const e of b.Executions || []) checkExecItem(c, e, `Executions[${e.Name}]`, true);
+    b = await api.listExecutions(eflow, { MetadataOnly: false });
+    for (const e of b.Executions || []) {
+      c.true(typeof e.FlowDefinition === 'string' && e.FlowDefinition, `MetadataOnly=false: Executions[${e.Name}].FlowDefinition missing`);
+    }
+  });
+  const mflow = `${pre}_many_${sfx}`;
+  await check('ListExecutions default Limit is 60; Limit 100 answers all 61 with Output', async (c) => {
+    await api.createFlow(mflow, passDefinition(mflow), 'many executions');
+    const names = Array.from({ length: 61 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    for (const n of names) await api.start(mflow, n);
+    for (const n of [names[0], names[60]]) c.eq((await waitUntilDone(cli, mflow, n)).Status, 'Succeeded', `${n} Status`);
+    const reversed = [...names].reverse();
+    const b = await api.listExecutions(mflow);
+    const got = namesOf(b);
+    c.eq(got.length, 60, 'number of Executions without Limit');
+    c.true(typeof b.NextToken === 'string' && b.NextToken, `NextToken: expected an execution name, got ${show(b.NextToken)}`);
+    if (b.NextToken) {
+      const b2 = await api.listExecutions(mflow, { NextToken: b.NextToken });
+      c.eq([...got, ...namesOf(b2)], reversed, 'both pages');
+      c.absent(b2, 'NextToken', 'second page');
+    }
+    const all = await api.listExecutions(mflow, { Limit: 100 });
+    c.eq(namesOf(all), reversed, 'Limit 100');
+    c.absent(all, 'NextToken', 'Limit 100 body');
+    const e = (all.Executions || []).find((x) => x.Name === names[0]);
+    if (e) {
+      checkExecItem(c, e, `Executions[${names[0]}]`);
+      c.eq(e.Status, 'Succeeded', `Executions[${names[0]}].Status`);
+      c.eq(e.Output, INPUT, `Executions[${names[0]}].Output`);
+    }
+  });
+  for (const lim of [0, 101]) {
+    await check(`ListExecutions Limit ${lim} -> InvalidArgument 400`, async (c) => {
+      need({ setup: st.lx });
+      await expectError(c, () => api.listExecutions(eflow, { Limit: lim }), 'InvalidArgument', 400, 'ListExecutions');
+    });
+  }
+  await check('ListExecutions with an unknown Status -> InvalidArgument 400', async (c) => {
+    need({ setup: st.lx });
+    await expectError(c, () => api.listExecutions(eflow, { Status: 'Sleeping' }), 'InvalidArgument', 400, 'ListExecutions');
+  });
+  await check('ListExecutions with a StartedTimeBegin that is not RFC 3339 -> InvalidArgument 400', async (c) => {
+    need({ setup: st.lx });
+    await expectError(c, () => api.listExecutions(eflow, { StartedTimeBegin: 'yesterday' }), 'InvalidArgument', 400, 'ListExecutions');
+  });
+  await check('ListExecutions of an unknown flow -> FlowNotExists 404', async (c) => {
+    await expectError(c, () => api.listExecutions(`nosuch_flow_${sfx}`), 'FlowNotExists', 404, 'ListExecutions');
+  });
+
+  // ---------------- Express flows (no StartSyncExecution in this SDK)
+  await check('StartExecution on an Express flow -> InvalidArgument 400', async (c) => {
+    need({ flows: st.lflows });
+    await expectError(c, () => api.start(xflow, 'async1'), 'InvalidArgument', 400, 'StartExecution');
   });
 }
 

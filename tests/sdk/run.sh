@@ -27,7 +27,7 @@ SDK_VENV=${SDK_VENV:-$PWD/target/sdk-venv}
 SDK_NODE_DIR=${SDK_NODE_DIR:-$PWD/target/sdk-node}
 SDK_LOG_DIR=${SDK_LOG_DIR:-$PWD/target/sdk-logs}
 PYTHON=${PYTHON:-python3}
-SUITE_TIMEOUT=${SDK_SUITE_TIMEOUT:-90}
+SUITE_TIMEOUT=${SDK_SUITE_TIMEOUT:-60}
 AK=testKeyId
 SK=testKeySecret
 

@@ -341,7 +341,7 @@ def wait_for_task_token(c, api, flow, name, timeout=5.0):
     return token, detail, events
 
 
-def callback_checks(R, api, extract, sfx, suite, sdk_sends_without_output=True):
+def callback_checks(R, api, extract, sfx, suite, missing_checks=True):
     """Part of issue "the official Python SDK reporting a callback": WaitForCustomCallback + ReportTask*."""
     flow = f'sdk_{suite}_cb_{sfx}'
     desc = f'SDK callback flow ({suite})'
@@ -464,7 +464,7 @@ def callback_checks(R, api, extract, sfx, suite, sdk_sends_without_output=True):
     with R.check('ReportTaskFailed with an invalid TaskToken -> InvalidArgument 400') as c:
         expect_error(c, lambda: api.report_failed(f'bogus-{sfx}', 'Rejected', 'no'), extract,
                      'InvalidArgument', 400, 'ReportTaskFailed')
-    if sdk_sends_without_output:
+    if missing_checks:
         with R.check('ReportTaskSucceeded without Output -> MissingRequiredParams 400') as c:
             need(token=st.get('tok3'))
             expect_error(c, lambda: api.report_succeeded(st['tok3'], None), extract,
@@ -476,3 +476,505 @@ def callback_checks(R, api, extract, sfx, suite, sdk_sends_without_output=True):
             need(token=st.get('tok3'))
             expect_error(c, lambda: api.report_failed(st['tok3'], None, 'no'), extract,
                          'MissingRequiredParams', 400, 'ReportTaskFailed')
+
+
+# ---------------------------------------------------------------- UpdateFlow, DeleteFlow, ListFlows, ListExecutions,
+# StartSyncExecution, DescribeRegions (README "Behaviour where the reference is silent")
+# Extra adapter methods (raw-key dicts back; None = parameter not sent):
+#   create_flow(name, definition, description, type_='FDL', execution_mode=None), describe_flow(name),
+#   update_flow(name, definition=None, description=None, role_arn=None), delete_flow(name),
+#   get_execution_history(flow, name), list_flows(limit=None, next_token=None),
+#   list_executions(flow, limit=None, next_token=None, status=None, prefix=None, begin=None, end=None,
+#                   metadata_only=None)
+#   start_sync_execution(flow, name=None, input_=None)   (only when sync=True)
+#   describe_regions(accept_language=None)               (only when regions=True)
+
+UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.I)
+ROLE_ARN = 'acs:ram::1234567890123456:role/sdk-conformance'
+REGIONS = {'cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-qingdao', 'cn-shenzhen', 'ap-southeast-1', 'us-west-1'}
+EXEC_STATUSES = ('Starting', 'Running', 'Stopped', 'Succeeded', 'Failed', 'TimedOut')
+
+
+def express_definition(name):
+    """New-style FDL for an Express flow: Pass whose output is {"got": $Input.key}."""
+    return (
+        'Type: StateMachine\n'
+        'SpecVersion: v1\n'
+        f'Name: {name}\n'
+        'StartAt: Step1\n'
+        'States:\n'
+        '  - Type: Pass\n'
+        '    Name: Step1\n'
+        '    OutputConstructor:\n'
+        '      got.$: $Input.key\n'
+        '    End: true\n'
+    )
+
+
+def fail_definition(name):
+    return (
+        'Type: StateMachine\n'
+        'SpecVersion: v1\n'
+        f'Name: {name}\n'
+        'StartAt: Boom\n'
+        'States:\n'
+        '  - Type: Fail\n'
+        '    Name: Boom\n'
+        '    Code: Bad\n'
+        '    Detail: nope\n'
+    )
+
+
+def check_flow_item(c, f, what):
+    """Field types of one flow object (CreateFlow/DescribeFlow/UpdateFlow/ListFlows item)."""
+    for k in ('Name', 'Definition', 'Type', 'Id'):
+        c.true(isinstance(f.get(k), str) and f.get(k), f'{what}.{k}: expected a non-empty string, got {f.get(k)!r}')
+    if f.get('Description') is not None:
+        c.true(isinstance(f.get('Description'), str), f'{what}.Description: expected a string, got {f.get("Description")!r}')
+    c.time(f.get('CreatedTime'), f'{what}.CreatedTime')
+    c.time(f.get('LastModifiedTime'), f'{what}.LastModifiedTime')
+    c.true(f.get('ExecutionMode') in ('Standard', 'Express', '', None),
+           f'{what}.ExecutionMode: expected Standard/Express, got {f.get("ExecutionMode")!r}')
+
+
+def check_exec_item(c, e, what, metadata_only=False):
+    """Field types of one ListExecutions item."""
+    c.true(isinstance(e.get('Name'), str) and e.get('Name'), f'{what}.Name: expected a non-empty string, got {e.get("Name")!r}')
+    c.true(isinstance(e.get('FlowName'), str) and e.get('FlowName'), f'{what}.FlowName: expected a string, got {e.get("FlowName")!r}')
+    c.true(e.get('Status') in EXEC_STATUSES, f'{what}.Status: got {e.get("Status")!r}')
+    c.time(e.get('StartedTime'), f'{what}.StartedTime')
+    if e.get('Status') in ('Starting', 'Running'):
+        c.absent(e, 'StoppedTime', what)
+    else:
+        c.time(e.get('StoppedTime'), f'{what}.StoppedTime')
+    if metadata_only:
+        for k in ('FlowDefinition', 'Input', 'Output'):
+            c.absent(e, k, f'{what} (MetadataOnly)')
+    else:
+        c.true(isinstance(e.get('FlowDefinition'), str) and e.get('FlowDefinition'),
+               f'{what}.FlowDefinition: expected a non-empty string, got {e.get("FlowDefinition")!r}')
+        c.json_object_string(e.get('Input'), f'{what}.Input')
+        if e.get('Status') == 'Succeeded':
+            c.json_object_string(e.get('Output'), f'{what}.Output')
+        else:
+            c.absent(e, 'Output', f'{what} (not Succeeded)')
+
+
+def page_all(c, fetch, key, limit, max_pages=500):
+    """Call fetch(next_token) until NextToken is absent. Checks page sizes and that NextToken is the
+    name of the first item of the next page. Returns (items, pages) or (None, pages) on a loop."""
+    items, token, pages, expected_first = [], None, [], None
+    for _ in range(max_pages):
+        b = fetch(token)
+        page = b.get(key)
+        if not isinstance(page, list):
+            c.fail(f'{key}: expected a list, got {page!r} (page {len(pages) + 1})')
+            return None, pages
+        pages.append([x.get('Name') for x in page])
+        if limit is not None and len(page) > limit:
+            c.fail(f'page {len(pages)} has {len(page)} items, more than Limit {limit}')
+        if expected_first is not None:
+            c.eq(page[0].get('Name') if page else None, expected_first,
+                 f'first item of page {len(pages)} (the previous NextToken)')
+        items.extend(page)
+        token = b.get('NextToken')
+        if token in (None, ''):
+            return items, pages
+        c.true(isinstance(token, str), f'NextToken: expected a string, got {token!r}')
+        if limit is not None:
+            c.eq(len(page), limit, f'size of page {len(pages)} (not the last page)')
+        expected_first = token
+    c.fail(f'NextToken still present after {max_pages} pages')
+    return None, pages
+
+
+def more_actions_checks(R, api, extract, sfx, suite, sync=True, regions=False, missing_checks=True):
+    st = {}
+    pre = f'sdk_{suite}'
+
+    # ---------------- UpdateFlow
+    uflow = f'{pre}_upd_{sfx}'
+    udef = hold_definition(uflow)
+    with R.check('UpdateFlow: setup (CreateFlow with RoleArn + a running execution)') as c:
+        b = api.create_flow(uflow, udef, 'first')
+        st['u_created'] = b
+        b = api.start_execution(uflow, 'old', INPUT)
+        c.true(b.get('Status') in ('Running', 'Starting'), f'StartExecution: Status {b.get("Status")!r}')
+        st['uflow'] = uflow
+    with R.check('UpdateFlow with only Description: other fields unchanged') as c:
+        need(flow=st.get('uflow'))
+        created = st['u_created']
+        b = api.update_flow(uflow, description='second')
+        c.eq(b.get('Name'), uflow, 'Name')
+        c.eq(b.get('Description'), 'second', 'Description')
+        c.eq(b.get('Definition'), udef, 'Definition')
+        c.eq(b.get('Type'), 'FDL', 'Type')
+        c.eq(b.get('Id'), created.get('Id'), 'Id (same as CreateFlow)')
+        c.eq(b.get('CreatedTime'), created.get('CreatedTime'), 'CreatedTime (same as CreateFlow)')
+        c.time(b.get('LastModifiedTime'), 'LastModifiedTime')
+        if isinstance(b.get('LastModifiedTime'), str) and isinstance(created.get('LastModifiedTime'), str):
+            c.true(b['LastModifiedTime'] >= created['LastModifiedTime'],
+                   f'LastModifiedTime went backwards: {created["LastModifiedTime"]} -> {b["LastModifiedTime"]}')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        c.absent(b, 'RoleArn', 'UpdateFlow body (flow created without RoleArn)')
+        d = api.describe_flow(uflow)
+        c.eq(d.get('Description'), 'second', 'DescribeFlow.Description')
+        c.eq(d.get('Definition'), udef, 'DescribeFlow.Definition')
+        c.eq(d.get('LastModifiedTime'), b.get('LastModifiedTime'), 'DescribeFlow.LastModifiedTime (same as UpdateFlow)')
+        st['u_desc'] = True
+    new_def = pass_definition(uflow)
+    with R.check('UpdateFlow with only Definition: Description kept; running execution keeps its snapshot') as c:
+        need(updated=st.get('u_desc'))
+        b = api.update_flow(uflow, definition=new_def)
+        c.eq(b.get('Definition'), new_def, 'Definition')
+        c.eq(b.get('Description'), 'second', 'Description (unchanged)')
+        d = api.describe_flow(uflow)
+        c.eq(d.get('Definition'), new_def, 'DescribeFlow.Definition')
+        c.eq(d.get('Description'), 'second', 'DescribeFlow.Description')
+        e = api.describe_execution(uflow, 'old')
+        c.eq(e.get('FlowDefinition'), udef, 'DescribeExecution(old).FlowDefinition (snapshot at start)')
+        c.true(e.get('Status') in ('Running', 'Starting'), f'DescribeExecution(old).Status: {e.get("Status")!r}')
+        st['u_def'] = True
+    with R.check('UpdateFlow RoleArn set, then empty RoleArn removes it') as c:
+        need(updated=st.get('u_def'))
+        b = api.update_flow(uflow, role_arn=ROLE_ARN)
+        c.eq(b.get('RoleArn'), ROLE_ARN, 'UpdateFlow.RoleArn')
+        c.eq(api.describe_flow(uflow).get('RoleArn'), ROLE_ARN, 'DescribeFlow.RoleArn')
+        c.eq(b.get('Description'), 'second', 'Description (unchanged)')
+        b = api.update_flow(uflow, role_arn='')
+        c.absent(b, 'RoleArn', 'UpdateFlow body after RoleArn=""')
+        c.absent(api.describe_flow(uflow), 'RoleArn', 'DescribeFlow body after RoleArn=""')
+    with R.check('UpdateFlow with an invalid Definition -> InvalidArgument 400, nothing changed') as c:
+        need(updated=st.get('u_def'))
+        expect_error(c, lambda: api.update_flow(uflow, definition=bad_definition(uflow), description='third'),
+                     extract, 'InvalidArgument', 400, 'UpdateFlow')
+        d = api.describe_flow(uflow)
+        c.eq(d.get('Definition'), new_def, 'DescribeFlow.Definition')
+        c.eq(d.get('Description'), 'second', 'DescribeFlow.Description')
+    with R.check('UpdateFlow of an unknown flow -> FlowNotExists 404') as c:
+        expect_error(c, lambda: api.update_flow(f'nosuch_flow_{sfx}', description='x'), extract,
+                     'FlowNotExists', 404, 'UpdateFlow')
+    if missing_checks:
+        with R.check('UpdateFlow without Name -> MissingRequiredParams 400') as c:
+            expect_error(c, lambda: api.update_flow(None, description='x'), extract,
+                         'MissingRequiredParams', 400, 'UpdateFlow')
+
+    # ---------------- DeleteFlow
+    dflow = f'{pre}_del_{sfx}'
+    with R.check('DeleteFlow of a flow with a running execution -> 200') as c:
+        api.create_flow(dflow, hold_definition(dflow), 'to delete')
+        b = api.start_execution(dflow, 'e1', INPUT)
+        c.true(b.get('Status') in ('Running', 'Starting'), f'StartExecution: Status {b.get("Status")!r}')
+        b = api.delete_flow(dflow)
+        c.true(b.get('RequestId'), f'RequestId missing in {b!r}')
+        st['deleted'] = True
+    with R.check('deleted flow: DescribeFlow, DescribeExecution, ListExecutions -> FlowNotExists 404') as c:
+        need(deleted=st.get('deleted'))
+        expect_error(c, lambda: api.describe_flow(dflow), extract, 'FlowNotExists', 404, 'DescribeFlow')
+        expect_error(c, lambda: api.describe_execution(dflow, 'e1'), extract, 'FlowNotExists', 404, 'DescribeExecution')
+        expect_error(c, lambda: api.list_executions(dflow), extract, 'FlowNotExists', 404, 'ListExecutions')
+        expect_error(c, lambda: api.start_execution(dflow, 'e2', INPUT), extract, 'FlowNotExists', 404, 'StartExecution')
+        expect_error(c, lambda: api.delete_flow(dflow), extract, 'FlowNotExists', 404, 'DeleteFlow (again)')
+    with R.check('flow re-created with the same name: old executions are gone') as c:
+        need(deleted=st.get('deleted'))
+        api.create_flow(dflow, hold_definition(dflow), 'recreated')
+        expect_error(c, lambda: api.describe_execution(dflow, 'e1'), extract,
+                     'ExecutionNotExists', 404, 'DescribeExecution')
+        expect_error(c, lambda: api.get_execution_history(dflow, 'e1'), extract,
+                     'ExecutionNotExists', 404, 'GetExecutionHistory')
+        b = api.list_executions(dflow)
+        c.eq(b.get('Executions') or [], [], 'ListExecutions.Executions')
+        c.absent(b, 'NextToken', 'ListExecutions body')
+        b = api.start_execution(dflow, 'e1', INPUT)
+        c.eq(b.get('Name'), 'e1', 'StartExecution reusing the old name: Name')
+        c.true(b.get('Status') in ('Running', 'Starting'), f'StartExecution reusing the old name: Status {b.get("Status")!r}')
+        api.stop_execution(dflow, 'e1', STOP_ERROR, STOP_CAUSE)
+        api.delete_flow(dflow)
+    with R.check('DeleteFlow of an unknown flow -> FlowNotExists 404') as c:
+        expect_error(c, lambda: api.delete_flow(f'nosuch_flow_{sfx}'), extract, 'FlowNotExists', 404, 'DeleteFlow')
+    if missing_checks:
+        with R.check('DeleteFlow without Name -> MissingRequiredParams 400') as c:
+            expect_error(c, lambda: api.delete_flow(None), extract, 'MissingRequiredParams', 400, 'DeleteFlow')
+
+    # ---------------- ListFlows
+    lflows = [f'{pre}_lst_{sfx}_{x}' for x in ('c', 'a', 'b')]
+    xflow = f'{pre}_exp_{sfx}'
+    with R.check('ListFlows: setup (3 Standard flows + 1 Express flow)') as c:
+        for n in lflows:
+            api.create_flow(n, pass_definition(n), 'listed')
+        b = api.create_flow(xflow, express_definition(xflow), 'express', execution_mode='Express')
+        c.eq(b.get('ExecutionMode'), 'Express', 'CreateFlow.ExecutionMode')
+        c.eq(api.describe_flow(xflow).get('ExecutionMode'), 'Express', 'DescribeFlow.ExecutionMode')
+        st['lflows'] = True
+    with R.check('ListFlows paged with Limit 2 until NextToken is absent: sorted by name, complete') as c:
+        need(flows=st.get('lflows'))
+        items, pages = page_all(c, lambda t: api.list_flows(limit=2, next_token=t), 'Flows', 2)
+        if items is not None:
+            names = [f.get('Name') for f in items]
+            c.eq(names, sorted(names), 'names in name order')
+            c.eq(len(names), len(set(names)), f'number of distinct names (duplicates in {names})')
+            for n in lflows + [xflow, uflow]:
+                c.true(n in names, f'{n} missing from ListFlows')
+            c.true(dflow not in names, f'deleted flow {dflow} still listed')
+            for f in items:
+                if f.get('Name') in lflows + [xflow]:
+                    check_flow_item(c, f, f'Flows[{f.get("Name")}]')
+                if f.get('Name') == xflow:
+                    c.eq(f.get('ExecutionMode'), 'Express', f'Flows[{xflow}].ExecutionMode')
+                if f.get('Name') == lflows[1]:
+                    c.eq(f.get('Definition'), pass_definition(lflows[1]), f'Flows[{lflows[1]}].Definition')
+                    c.eq(f.get('Description'), 'listed', f'Flows[{lflows[1]}].Description')
+                    c.eq(f.get('Type'), 'FDL', f'Flows[{lflows[1]}].Type')
+            st['all_flows'] = names
+    with R.check('ListFlows Limit 1000 answers everything in one page without NextToken') as c:
+        need(listing=st.get('all_flows'))
+        b = api.list_flows(limit=1000)
+        c.eq([f.get('Name') for f in b.get('Flows') or []], st['all_flows'], 'Flows (same as the paged listing)')
+        c.absent(b, 'NextToken', 'ListFlows body')
+        c.true(b.get('RequestId'), 'RequestId missing')
+    with R.check('ListFlows without Limit answers 60 flows (default) and a NextToken') as c:
+        need(listing=st.get('all_flows'))
+        pads = []
+        try:
+            for i in range(max(0, 61 - len(st['all_flows']))):
+                n = f'{pre}_pad_{sfx}_{i:02d}'
+                api.create_flow(n, pass_definition(n), 'padding')
+                pads.append(n)
+            b = api.list_flows()
+            c.eq(len(b.get('Flows') or []), 60, 'number of Flows')
+            c.true(isinstance(b.get('NextToken'), str) and b.get('NextToken'),
+                   f'NextToken: expected a flow name, got {b.get("NextToken")!r}')
+        finally:
+            for n in pads:
+                api.delete_flow(n)
+    for lim in (0, 1001, -1):
+        with R.check(f'ListFlows Limit {lim} -> InvalidArgument 400') as c:
+            expect_error(c, lambda: api.list_flows(limit=lim), extract, 'InvalidArgument', 400, 'ListFlows')
+
+    # ---------------- ListExecutions
+    eflow = f'{pre}_lx_{sfx}'
+    order = ['run0', 'run1', 'run2', 'run3', 'run4', 'other']
+    newest_first = list(reversed(order))
+    starts = {}
+    with R.check('ListExecutions: setup (6 executions, one stopped)') as c:
+        api.create_flow(eflow, hold_definition(eflow), 'list executions')
+        for n in order:
+            b = api.start_execution(eflow, n, INPUT)
+            starts[n] = b.get('StartedTime')
+            time.sleep(0.01)  # distinct millisecond StartedTimes
+        c.eq(api.stop_execution(eflow, 'run1', STOP_ERROR, STOP_CAUSE).get('Status'), 'Stopped', 'run1 Status')
+        c.eq(len(set(starts.values())), len(order), f'distinct StartedTimes {starts}')
+        st['lx'] = True
+
+    def names_of(b):
+        return [e.get('Name') for e in (b.get('Executions') or [])]
+
+    with R.check('ListExecutions: newest first, all fields, no NextToken') as c:
+        need(setup=st.get('lx'))
+        b = api.list_executions(eflow)
+        c.eq(names_of(b), newest_first, 'names')
+        c.absent(b, 'NextToken', 'ListExecutions body')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        for e in b.get('Executions') or []:
+            check_exec_item(c, e, f'Executions[{e.get("Name")}]')
+            c.eq(e.get('FlowName'), eflow, f'Executions[{e.get("Name")}].FlowName')
+            if e.get('Name') in starts:
+                c.eq(e.get('StartedTime'), starts[e.get('Name')], f'Executions[{e.get("Name")}].StartedTime')
+            c.eq(e.get('Status'), 'Stopped' if e.get('Name') == 'run1' else 'Running', f'Executions[{e.get("Name")}].Status')
+            c.eq(e.get('Input'), INPUT, f'Executions[{e.get("Name")}].Input')
+            c.eq(e.get('FlowDefinition'), hold_definition(eflow), f'Executions[{e.get("Name")}].FlowDefinition')
+    with R.check('ListExecutions paged with Limit 2 until NextToken is absent') as c:
+        need(setup=st.get('lx'))
+        items, pages = page_all(c, lambda t: api.list_executions(eflow, limit=2, next_token=t), 'Executions', 2)
+        c.eq(pages, [newest_first[0:2], newest_first[2:4], newest_first[4:6]], 'pages')
+    with R.check('ListExecutions Status filter (Stopped, Running)') as c:
+        need(setup=st.get('lx'))
+        c.eq(names_of(api.list_executions(eflow, status='Stopped')), ['run1'], 'Status=Stopped')
+        c.eq(names_of(api.list_executions(eflow, status='Running')), [n for n in newest_first if n != 'run1'],
+             'Status=Running')
+        c.eq(names_of(api.list_executions(eflow, status='Succeeded')), [], 'Status=Succeeded')
+    with R.check('ListExecutions ExecutionNamePrefix filter, paged with Limit 2') as c:
+        need(setup=st.get('lx'))
+        runs = [n for n in newest_first if n.startswith('run')]
+        c.eq(names_of(api.list_executions(eflow, prefix='run')), runs, 'ExecutionNamePrefix=run')
+        items, pages = page_all(c, lambda t: api.list_executions(eflow, prefix='run', limit=2, next_token=t),
+                                'Executions', 2)
+        c.eq(pages, [runs[0:2], runs[2:4], runs[4:5]], 'pages')
+        c.eq(names_of(api.list_executions(eflow, prefix='run', status='Running')),
+             [n for n in runs if n != 'run1'], 'ExecutionNamePrefix=run + Status=Running')
+        c.eq(names_of(api.list_executions(eflow, prefix='zzz')), [], 'ExecutionNamePrefix=zzz')
+    with R.check('ListExecutions StartedTimeBegin/StartedTimeEnd filters (inclusive)') as c:
+        need(setup=st.get('lx'))
+        t2 = starts.get('run2')
+        need(run2_started=t2)
+        c.eq(names_of(api.list_executions(eflow, begin=t2)), ['other', 'run4', 'run3', 'run2'], f'StartedTimeBegin={t2}')
+        c.eq(names_of(api.list_executions(eflow, end=t2)), ['run2', 'run1', 'run0'], f'StartedTimeEnd={t2}')
+        c.eq(names_of(api.list_executions(eflow, begin=t2, end=t2)), ['run2'], 'StartedTimeBegin=StartedTimeEnd')
+        c.eq(names_of(api.list_executions(eflow, begin='2999-01-01T00:00:00.000Z')), [], 'StartedTimeBegin in 2999')
+        c.eq(names_of(api.list_executions(eflow, end='2999-01-01T00:00:00.000Z')), newest_first, 'StartedTimeEnd in 2999')
+        c.eq(names_of(api.list_executions(eflow, begin=starts.get('run3'), limit=1, status='Running')), ['other'],
+             'StartedTimeBegin + Status + Limit 1')
+    with R.check('ListExecutions MetadataOnly=true leaves out FlowDefinition, Input, Output') as c:
+        need(setup=st.get('lx'))
+        b = api.list_executions(eflow, metadata_only=True)
+        c.eq(names_of(b), newest_first, 'names')
+        for e in b.get('Executions') or []:
+            check_exec_item(c, e, f'Executions[{e.get("Name")}]', metadata_only=True)
+        b = api.list_executions(eflow, metadata_only=False)
+        for e in b.get('Executions') or []:
+            c.true(isinstance(e.get('FlowDefinition'), str) and e.get('FlowDefinition'),
+                   f'MetadataOnly=false: Executions[{e.get("Name")}].FlowDefinition missing')
+
+    mflow = f'{pre}_many_{sfx}'
+    with R.check('ListExecutions default Limit is 60; Limit 100 answers all 61 with Output') as c:
+        api.create_flow(mflow, pass_definition(mflow), 'many executions')
+        names = [f'm{i:02d}' for i in range(61)]
+        for n in names:
+            api.start_execution(mflow, n, INPUT)
+        for n in (names[0], names[-1]):
+            c.eq(wait_until_done(api, mflow, n).get('Status'), 'Succeeded', f'{n} Status')
+        b = api.list_executions(mflow)
+        got = names_of(b)
+        c.eq(len(got), 60, 'number of Executions without Limit')
+        c.true(isinstance(b.get('NextToken'), str) and b.get('NextToken'),
+               f'NextToken: expected an execution name, got {b.get("NextToken")!r}')
+        if b.get('NextToken'):
+            b2 = api.list_executions(mflow, next_token=b['NextToken'])
+            c.eq(got + names_of(b2), list(reversed(names)), 'both pages')
+            c.absent(b2, 'NextToken', 'second page')
+        b = api.list_executions(mflow, limit=100)
+        c.eq(names_of(b), list(reversed(names)), 'Limit 100')
+        c.absent(b, 'NextToken', 'Limit 100 body')
+        e = next((x for x in (b.get('Executions') or []) if x.get('Name') == names[0]), None)
+        if e is not None:
+            check_exec_item(c, e, f'Executions[{names[0]}]')
+            c.eq(e.get('Status'), 'Succeeded', f'Executions[{names[0]}].Status')
+            c.eq(e.get('Output'), INPUT, f'Executions[{names[0]}].Output')
+
+    for lim in (0, 101):
+        with R.check(f'ListExecutions Limit {lim} -> InvalidArgument 400') as c:
+            need(setup=st.get('lx'))
+            expect_error(c, lambda: api.list_executions(eflow, limit=lim), extract, 'InvalidArgument', 400,
+                         'ListExecutions')
+    with R.check('ListExecutions with an unknown Status -> InvalidArgument 400') as c:
+        need(setup=st.get('lx'))
+        expect_error(c, lambda: api.list_executions(eflow, status='Sleeping'), extract, 'InvalidArgument', 400,
+                     'ListExecutions')
+    with R.check('ListExecutions with a StartedTimeBegin that is not RFC 3339 -> InvalidArgument 400') as c:
+        need(setup=st.get('lx'))
+        expect_error(c, lambda: api.list_executions(eflow, begin='yesterday'), extract, 'InvalidArgument', 400,
+                     'ListExecutions')
+    with R.check('ListExecutions of an unknown flow -> FlowNotExists 404') as c:
+        expect_error(c, lambda: api.list_executions(f'nosuch_flow_{sfx}'), extract, 'FlowNotExists', 404,
+                     'ListExecutions')
+    if missing_checks:
+        with R.check('ListExecutions without FlowName -> MissingRequiredParams 400') as c:
+            expect_error(c, lambda: api.list_executions(None), extract, 'MissingRequiredParams', 400, 'ListExecutions')
+
+    # ---------------- Express flows
+    with R.check('StartExecution on an Express flow -> InvalidArgument 400') as c:
+        need(flows=st.get('lflows'))
+        expect_error(c, lambda: api.start_execution(xflow, 'async1', INPUT), extract, 'InvalidArgument', 400,
+                     'StartExecution')
+
+    if sync:
+        sync_names = []
+        with R.check('StartSyncExecution on an Express flow: Succeeded, Name {ExecutionName}:{UUID}, Output') as c:
+            need(flows=st.get('lflows'))
+            b = api.start_sync_execution(xflow, 'sync', INPUT)
+            c.eq(b.get('Status'), 'Succeeded', 'Status')
+            c.eq(b.get('FlowName'), xflow, 'FlowName')
+            name = b.get('Name')
+            if c.true(isinstance(name, str) and ':' in name, f'Name: expected sync:{{UUID}}, got {name!r}'):
+                base, _, uid = name.partition(':')
+                c.eq(base, 'sync', 'Name before ":"')
+                c.true(UUID_RE.match(uid), f'Name after ":": expected a UUID, got {uid!r}')
+                sync_names.append(name)
+            c.eq(b.get('Output'), '{"got":"value"}', 'Output')
+            c.time(b.get('StartedTime'), 'StartedTime')
+            c.time(b.get('StoppedTime'), 'StoppedTime')
+            c.absent(b, 'ErrorCode', 'StartSyncExecution body')
+            c.absent(b, 'ErrorMessage', 'StartSyncExecution body')
+            c.true(b.get('RequestId'), 'RequestId missing')
+        with R.check('StartSyncExecution reusing the ExecutionName starts a new execution') as c:
+            need(first=sync_names or None)
+            b = api.start_sync_execution(xflow, 'sync', INPUT)
+            c.eq(b.get('Status'), 'Succeeded', 'Status')
+            c.true(isinstance(b.get('Name'), str) and b['Name'].startswith('sync:') and b['Name'] not in sync_names,
+                   f'Name: expected a new sync:{{UUID}}, got {b.get("Name")!r} (first was {sync_names})')
+            if isinstance(b.get('Name'), str):
+                sync_names.append(b['Name'])
+        with R.check('StartSyncExecution without ExecutionName: generated name') as c:
+            need(flows=st.get('lflows'))
+            b = api.start_sync_execution(xflow, None, INPUT)
+            c.eq(b.get('Status'), 'Succeeded', 'Status')
+            c.true(isinstance(b.get('Name'), str) and b.get('Name'), f'Name: expected a generated name, got {b.get("Name")!r}')
+            if isinstance(b.get('Name'), str):
+                sync_names.append(b['Name'])
+        with R.check('StartSyncExecution executions are listed by ListExecutions') as c:
+            need(first=sync_names or None)
+            b = api.list_executions(xflow)
+            names = names_of(b)
+            c.eq(sorted(names), sorted(sync_names), 'names')
+            for e in b.get('Executions') or []:
+                check_exec_item(c, e, f'Executions[{e.get("Name")}]')
+                c.eq(e.get('Status'), 'Succeeded', f'Executions[{e.get("Name")}].Status')
+        fflow = f'{pre}_expfail_{sfx}'
+        with R.check('StartSyncExecution of a failing Express flow: 200, Status Failed, ErrorCode/ErrorMessage') as c:
+            api.create_flow(fflow, fail_definition(fflow), 'express, fails', execution_mode='Express')
+            b = api.start_sync_execution(fflow, 'f1', INPUT)
+            c.eq(b.get('Status'), 'Failed', 'Status')
+            c.eq(b.get('ErrorCode'), 'Bad', 'ErrorCode')
+            c.eq(b.get('ErrorMessage'), 'nope', 'ErrorMessage')
+            c.absent(b, 'Output', 'StartSyncExecution body')
+            c.time(b.get('StoppedTime'), 'StoppedTime')
+        with R.check('StartSyncExecution of a Standard flow: Failed, ActionNotSupported (documented example)') as c:
+            need(flows=st.get('lflows'))
+            b = api.start_sync_execution(lflows[0], 's1', INPUT)
+            c.eq(b.get('Status'), 'Failed', 'Status')
+            c.eq(b.get('ErrorCode'), 'ActionNotSupported', 'ErrorCode')
+            c.eq(b.get('ErrorMessage'), 'Standard execution is not supported', 'ErrorMessage')
+        with R.check('StartSyncExecution of an unknown flow -> FlowNotExists 404') as c:
+            expect_error(c, lambda: api.start_sync_execution(f'nosuch_flow_{sfx}', 's', INPUT), extract,
+                         'FlowNotExists', 404, 'StartSyncExecution')
+        with R.check('StartSyncExecution with a non-object Input -> InvalidArgument 400') as c:
+            need(flows=st.get('lflows'))
+            expect_error(c, lambda: api.start_sync_execution(xflow, 's', '[1]'), extract,
+                         'InvalidArgument', 400, 'StartSyncExecution')
+        if missing_checks:
+            with R.check('StartSyncExecution without FlowName -> MissingRequiredParams 400') as c:
+                expect_error(c, lambda: api.start_sync_execution(None, 's', INPUT), extract,
+                             'MissingRequiredParams', 400, 'StartSyncExecution')
+
+    # ---------------- DescribeRegions
+    if regions:
+        with R.check('DescribeRegions lists the seven documented regions with {region}.fnf.aliyuncs.com') as c:
+            b = api.describe_regions()
+            c.true(b.get('RequestId'), 'RequestId missing')
+            rs = (b.get('Regions') or {}).get('Region')
+            if c.true(isinstance(rs, list), f'Regions.Region: expected a list, got {b.get("Regions")!r}'):
+                ids = [r.get('RegionId') for r in rs]
+                c.eq(sorted(ids), sorted(REGIONS), 'RegionIds')
+                for r in rs:
+                    c.eq(r.get('RegionEndpoint'), f'{r.get("RegionId")}.fnf.aliyuncs.com',
+                         f'Region[{r.get("RegionId")}].RegionEndpoint')
+                    ln = r.get('LocalName')
+                    c.true(isinstance(ln, str) and ln and not ln.isascii(),
+                           f'Region[{r.get("RegionId")}].LocalName: expected a Chinese name by default, got {ln!r}')
+                st['regions_default'] = {r.get('RegionId'): r.get('LocalName') for r in rs}
+        with R.check('DescribeRegions AcceptLanguage zh-CN = default; en-US gives English names') as c:
+            zh = api.describe_regions('zh-CN')
+            zh_names = {r.get('RegionId'): r.get('LocalName') for r in ((zh.get('Regions') or {}).get('Region') or [])}
+            if st.get('regions_default'):
+                c.eq(zh_names, st['regions_default'], 'zh-CN LocalNames')
+            en = api.describe_regions('en-US')
+            rs = (en.get('Regions') or {}).get('Region') or []
+            c.eq(sorted(r.get('RegionId') for r in rs), sorted(REGIONS), 'en-US RegionIds')
+            for r in rs:
+                ln = r.get('LocalName')
+                c.true(isinstance(ln, str) and ln and ln.isascii(),
+                       f'en-US Region[{r.get("RegionId")}].LocalName: expected an English name, got {ln!r}')
+            hz = next((r for r in rs if r.get('RegionId') == 'cn-hangzhou'), {})
+            c.true('Hangzhou' in (hz.get('LocalName') or ''), f'en-US cn-hangzhou LocalName: got {hz.get("LocalName")!r}')
+        with R.check('DescribeRegions with an unknown AcceptLanguage -> InvalidArgument 400') as c:
+            expect_error(c, lambda: api.describe_regions('fr'), extract, 'InvalidArgument', 400, 'DescribeRegions')

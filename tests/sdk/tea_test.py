@@ -12,8 +12,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      callback_checks, check_history, expect_error, hold_definition, need, one_line,
-                      pass_definition, rand_suffix, run_main)
+                      callback_checks, check_history, expect_error, hold_definition, more_actions_checks, need,
+                      one_line, pass_definition, rand_suffix, run_main)
 
 from alibabacloud_fnf20190315 import models as m  # noqa: E402
 from alibabacloud_fnf20190315.client import Client  # noqa: E402
@@ -116,6 +116,36 @@ class TeaApi:
     def report_failed(self, token, error, cause=None):
         return self._body(self.cli.report_task_failed(m.ReportTaskFailedRequest(
             task_token=token, error=error, cause=cause)))
+
+    def describe_flow(self, name):
+        return self._body(self.cli.describe_flow(m.DescribeFlowRequest(name=name)))
+
+    def update_flow(self, name, definition=None, description=None, role_arn=None):
+        return self._body(self.cli.update_flow(m.UpdateFlowRequest(
+            name=name, definition=definition, description=description, role_arn=role_arn)))
+
+    def delete_flow(self, name):
+        return self._body(self.cli.delete_flow(m.DeleteFlowRequest(name=name)))
+
+    def get_execution_history(self, flow, name, next_token=None):
+        return self._body(self.cli.get_execution_history(m.GetExecutionHistoryRequest(
+            flow_name=flow, execution_name=name, next_token=next_token)))
+
+    def list_flows(self, limit=None, next_token=None):
+        return self._body(self.cli.list_flows(m.ListFlowsRequest(limit=limit, next_token=next_token)))
+
+    def list_executions(self, flow, limit=None, next_token=None, status=None, prefix=None, begin=None, end=None,
+                        metadata_only=None):
+        return self._body(self.cli.list_executions(m.ListExecutionsRequest(
+            flow_name=flow, limit=limit, next_token=next_token, status=status, execution_name_prefix=prefix,
+            started_time_begin=begin, started_time_end=end, metadata_only=metadata_only)))
+
+    def start_sync_execution(self, flow, name=None, input_=None):
+        return self._body(self.cli.start_sync_execution(m.StartSyncExecutionRequest(
+            flow_name=flow, execution_name=name, input=input_)))
+
+    def describe_regions(self, accept_language=None):
+        return self._body(self.cli.describe_regions(m.DescribeRegionsRequest(accept_language=accept_language)))
 
 
 def main():
@@ -375,6 +405,9 @@ def main():
     # Callback tasks (WaitForCustomCallback + ReportTaskSucceeded/ReportTaskFailed).
     api = TeaApi(cli)
     callback_checks(R, api, extract, sfx, 'tea')
+
+    # UpdateFlow, DeleteFlow, ListFlows, ListExecutions, StartSyncExecution, DescribeRegions.
+    more_actions_checks(R, api, extract, sfx, 'tea', sync=True, regions=True)
 
     return R.finish()
 
