@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -43,12 +43,14 @@ impl Clock {
         self.scale
     }
 
-    /// Emulated now.
+    /// Emulated now, in whole milliseconds (the precision the API reports, so a time read back
+    /// from a response compares equal to the one stored).
     pub fn now(&self) -> DateTime<Utc> {
         let real = self.origin_real.elapsed().as_secs_f64() / self.scale;
-        self.origin_emulated
+        let t = self.origin_emulated
             + chrono::Duration::microseconds((real * 1e6) as i64)
-            + chrono::Duration::milliseconds(self.advanced_ms.load(Ordering::SeqCst))
+            + chrono::Duration::milliseconds(self.advanced_ms.load(Ordering::SeqCst));
+        t.trunc_subsecs(3)
     }
 
     /// Jump emulated time forward by `seconds` and wake every sleeper to re-check its deadline.

@@ -142,6 +142,10 @@ struct ExecIndex {
     next_seq: u64,
 }
 
+/// A name already in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameTaken;
+
 /// A `NextToken` that names nothing this listing returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnknownToken;
@@ -243,10 +247,10 @@ impl Flow {
     }
 
     /// Add a schedule; `Err` when the name is taken.
-    pub fn add_schedule(&self, schedule: Schedule) -> Result<Arc<Schedule>, ()> {
+    pub fn add_schedule(&self, schedule: Schedule) -> Result<Arc<Schedule>, NameTaken> {
         let mut s = write(&self.schedules);
         if s.contains_key(&schedule.name) {
-            return Err(());
+            return Err(NameTaken);
         }
         let schedule = Arc::new(schedule);
         s.insert(schedule.name.clone(), schedule.clone());
