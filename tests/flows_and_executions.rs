@@ -673,8 +673,15 @@ async fn health_and_unknown_emulator_paths() {
     assert_eq!(r.status(), 404);
     // An action of the API that is not built yet says so.
     let a = s
-        .get("ListSchedules", &[("FlowName", "x")])
+        .get(
+            "DescribeMapRun",
+            &[
+                ("FlowName", "x"),
+                ("ExecutionName", "e"),
+                ("MapRunName", "m"),
+            ],
+        )
         .await
         .err(501, "NotImplemented");
-    assert!(a.s("Message").contains("ListSchedules"));
+    assert!(a.s("Message").contains("DescribeMapRun"));
 }

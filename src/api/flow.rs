@@ -195,6 +195,9 @@ pub fn delete_flow(call: &Call<'_>) -> ActionResult {
         .delete_flow(name)
         .ok_or_else(|| ApiError::flow_not_exists(name))?;
     let now = call.app.clock.now();
+    for s in flow.all_schedules() {
+        s.disarm();
+    }
     for e in flow.running_executions() {
         let _ = e.stop(
             Some("FnF.FlowDeleted"),

@@ -6,6 +6,7 @@
 mod execution;
 mod flow;
 mod regions;
+mod schedule;
 mod task;
 mod views;
 
@@ -82,6 +83,11 @@ pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
         "ListExecutions" => execution::list_executions(&call),
         "StartSyncExecution" => execution::start_sync_execution(&call).await,
         "DescribeRegions" => regions::describe_regions(&call),
+        "CreateSchedule" => schedule::create_schedule(&call),
+        "DescribeSchedule" => schedule::describe_schedule(&call),
+        "UpdateSchedule" => schedule::update_schedule(&call),
+        "DeleteSchedule" => schedule::delete_schedule(&call),
+        "ListSchedules" => schedule::list_schedules(&call),
         "StartExecution" => execution::start_execution(&call),
         "StopExecution" => execution::stop_execution(&call),
         "DescribeExecution" => execution::describe_execution(&call).await,
