@@ -46,12 +46,18 @@ pub enum ErrorCode {
     FlowNotExists,
     /// 404: no such schedule.
     ScheduleNotExists,
+    /// 404: no such flow version (emulator choice: the newer APIs document no code).
+    FlowVersionNotExists,
+    /// 404: no such flow alias (emulator choice).
+    FlowAliasNotExists,
     /// 409: the resource changed concurrently.
     ConcurrentUpdateError,
     /// 409: CreateFlow with a name in use.
     FlowAlreadyExists,
     /// 409: CreateSchedule with a name in use.
     ScheduleAlreadyExists,
+    /// 409: CreateFlowAlias with a name in use (emulator choice).
+    FlowAliasAlreadyExists,
     /// 409: a callback report for a task not waiting for one.
     TaskInvalidState,
     /// 412: the resource to be modified has been changed.
@@ -68,7 +74,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for table-driven tests.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 29] = [
         Self::ActionNotSupported,
         Self::ApiVersionNotSupported,
         Self::EntityTooLarge,
@@ -86,9 +92,12 @@ impl ErrorCode {
         Self::ExecutionNotExists,
         Self::FlowNotExists,
         Self::ScheduleNotExists,
+        Self::FlowVersionNotExists,
+        Self::FlowAliasNotExists,
         Self::ConcurrentUpdateError,
         Self::FlowAlreadyExists,
         Self::ScheduleAlreadyExists,
+        Self::FlowAliasAlreadyExists,
         Self::TaskInvalidState,
         Self::PreconditionFailed,
         Self::UnsupportedMediaType,
@@ -117,6 +126,9 @@ impl ErrorCode {
             Self::ExecutionNotExists => "ExecutionNotExists",
             Self::FlowNotExists => "FlowNotExists",
             Self::ScheduleNotExists => "ScheduleNotExists",
+            Self::FlowVersionNotExists => "FlowVersionNotExists",
+            Self::FlowAliasNotExists => "FlowAliasNotExists",
+            Self::FlowAliasAlreadyExists => "FlowAliasAlreadyExists",
             Self::ConcurrentUpdateError => "ConcurrentUpdateError",
             Self::FlowAlreadyExists => "FlowAlreadyExists",
             Self::ScheduleAlreadyExists => "ScheduleAlreadyExists",
@@ -146,10 +158,15 @@ impl ErrorCode {
             | Self::InvalidAccessKeyId
             | Self::RequestTimeTooSkewed
             | Self::SignatureNotMatch => 403,
-            Self::ExecutionNotExists | Self::FlowNotExists | Self::ScheduleNotExists => 404,
+            Self::ExecutionNotExists
+            | Self::FlowNotExists
+            | Self::ScheduleNotExists
+            | Self::FlowVersionNotExists
+            | Self::FlowAliasNotExists => 404,
             Self::ConcurrentUpdateError
             | Self::FlowAlreadyExists
             | Self::ScheduleAlreadyExists
+            | Self::FlowAliasAlreadyExists
             | Self::TaskInvalidState => 409,
             Self::PreconditionFailed => 412,
             Self::UnsupportedMediaType => 415,
@@ -185,6 +202,9 @@ impl ErrorCode {
             Self::ExecutionNotExists => "Execution %s for flow %s does not exist.",
             Self::FlowNotExists => "Flow %s does not exist.",
             Self::ScheduleNotExists => "The schedule %s for flow %s does not exist.",
+            Self::FlowVersionNotExists => "Version %s of flow %s does not exist.",
+            Self::FlowAliasNotExists => "Alias %s of flow %s does not exist.",
+            Self::FlowAliasAlreadyExists => "Alias %s already exists in flow %s.",
             Self::ConcurrentUpdateError => "Update conflict, please retry.",
             Self::FlowAlreadyExists => "Flow %s already exists.",
             Self::ScheduleAlreadyExists => "The schedule %s already exists in flow %s.",

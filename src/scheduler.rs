@@ -162,6 +162,7 @@ fn fire(
             input,
             callback_token: None,
             account: account_id.to_string(),
+            version: None,
         },
         clock,
         env,

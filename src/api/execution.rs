@@ -52,12 +52,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             }
         },
     };
-    if p.optional("Qualifier").is_some() {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            &["StartExecution with Qualifier (flow versions and aliases)"],
-        ));
-    }
+    let version = super::versions::resolve_qualifier(&f, p.optional("Qualifier"))?;
     let callback_token = p.optional("CallbackFnFTaskToken").map(str::to_string);
     if let Some(t) = &callback_token {
         if !call.app.tasks.tokens.is_pending(&call.account_id, t) {
@@ -79,6 +74,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             input,
             callback_token,
             account: call.account_id.clone(),
+            version,
         },
         &call.app.clock,
         &call.app.tasks,
@@ -187,12 +183,7 @@ pub fn list_executions(call: &Call<'_>) -> ActionResult {
     let begin = time_param(call, "StartedTimeBegin")?;
     let end = time_param(call, "StartedTimeEnd")?;
     let metadata_only = p.optional_bool("MetadataOnly")?.unwrap_or(false);
-    if p.optional("Qualifier").is_some() {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            &["ListExecutions with Qualifier (flow versions and aliases)"],
-        ));
-    }
+    let qualifier = p.optional("Qualifier");
     if p.optional("MapRunName").is_some() {
         return Err(ApiError::new(
             ErrorCode::NotImplemented,
@@ -206,6 +197,10 @@ pub fn list_executions(call: &Call<'_>) -> ActionResult {
                 && prefix.is_none_or(|pre| e.name.starts_with(pre))
                 && begin.is_none_or(|b| e.started_time >= b)
                 && end.is_none_or(|t| e.started_time <= t)
+                && qualifier.is_none_or(|q| {
+                    e.qualifier.as_deref() == Some(q)
+                        || e.version.is_some_and(|v| v.to_string() == q)
+                })
         })
         .map_err(|_| {
             ApiError::invalid(format!(
@@ -255,12 +250,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
             }
         },
     };
-    if p.optional("Qualifier").is_some() {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            &["StartSyncExecution with Qualifier (flow versions and aliases)"],
-        ));
-    }
+    let version = super::versions::resolve_qualifier(&f, p.optional("Qualifier"))?;
     let meta = f.meta();
     let clock = &call.app.clock;
     let mut out = Map::new();
@@ -286,6 +276,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
             input,
             callback_token: None,
             account: call.account_id.clone(),
+            version,
         },
         clock,
         &call.app.tasks,

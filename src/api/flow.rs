@@ -128,17 +128,21 @@ pub fn create_flow(call: &Call<'_>) -> ActionResult {
 /// DescribeFlow.
 pub fn describe_flow(call: &Call<'_>) -> ActionResult {
     let name = call.params.required("Name")?;
-    if call.params.optional("FlowVersion").is_some() {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            &["DescribeFlow with FlowVersion"],
-        ));
-    }
     let flow = call
         .account
         .flow(name)
         .ok_or_else(|| ApiError::flow_not_exists(name))?;
-    Ok(views::flow(&flow))
+    match call.params.optional("FlowVersion") {
+        None => Ok(views::flow(&flow)),
+        Some(raw) => {
+            let v = raw
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| flow.version(n))
+                .ok_or_else(|| ApiError::new(ErrorCode::FlowVersionNotExists, &[raw, name]))?;
+            Ok(views::flow_as(&flow, &v.meta))
+        }
+    }
 }
 
 /// UpdateFlow: the given fields change, omitted ones stay; running executions keep their snapshot.

@@ -8,6 +8,7 @@ mod flow;
 mod regions;
 mod schedule;
 mod task;
+mod versions;
 mod views;
 
 use std::sync::Arc;
@@ -83,6 +84,14 @@ pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
         "ListExecutions" => execution::list_executions(&call),
         "StartSyncExecution" => execution::start_sync_execution(&call).await,
         "DescribeRegions" => regions::describe_regions(&call),
+        "PublishFlowVersion" => versions::publish_flow_version(&call),
+        "ListFlowVersions" => versions::list_flow_versions(&call),
+        "DeleteFlowVersion" => versions::delete_flow_version(&call),
+        "CreateFlowAlias" => versions::create_flow_alias(&call),
+        "DescribeFlowAlias" => versions::describe_flow_alias(&call),
+        "UpdateFlowAlias" => versions::update_flow_alias(&call),
+        "ListFlowAliases" => versions::list_flow_aliases(&call),
+        "DeleteFlowAlias" => versions::delete_flow_alias(&call),
         "CreateSchedule" => schedule::create_schedule(&call),
         "DescribeSchedule" => schedule::describe_schedule(&call),
         "UpdateSchedule" => schedule::update_schedule(&call),

@@ -3,11 +3,15 @@
 use serde_json::{json, Map, Value};
 
 use crate::clock::format_time;
-use crate::store::{Event, Execution, Flow};
+use crate::store::{Event, Execution, Flow, FlowMeta};
 
 /// A flow's fields (CreateFlow / DescribeFlow / ListFlows items).
 pub fn flow(f: &Flow) -> Map<String, Value> {
-    let m = f.meta();
+    flow_as(f, &f.meta())
+}
+
+/// A flow's fields with the given attributes (the current ones, or a published version's).
+pub fn flow_as(f: &Flow, m: &FlowMeta) -> Map<String, Value> {
     let mut o = Map::new();
     o.insert("Name".into(), json!(f.name));
     o.insert("Id".into(), json!(f.id));

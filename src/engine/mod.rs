@@ -13,7 +13,7 @@ pub use interpreter::spawn;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::store::{Execution, Flow, NewExecution, Started};
+use crate::store::{Execution, Flow, FlowVersion, NewExecution, Started};
 
 /// What starting an execution needs besides the flow.
 #[derive(Debug)]
@@ -26,6 +26,9 @@ pub struct StartRequest {
     pub callback_token: Option<String>,
     /// Account the execution belongs to.
     pub account: String,
+    /// A published version to run instead of the current definition, and the qualifier that
+    /// selected it.
+    pub version: Option<(Arc<FlowVersion>, String)>,
 }
 
 /// Register an execution of `flow` with a snapshot of its definition and role, and run it if
@@ -37,7 +40,10 @@ pub fn start(
     clock: &Arc<Clock>,
     env: &Arc<tasks::TaskEnv>,
 ) -> Started {
-    let meta = flow.meta();
+    let (meta, version, qualifier) = match &req.version {
+        Some((v, q)) => (v.meta.clone(), Some(v.version), Some(q.clone())),
+        None => (flow.meta(), None, None),
+    };
     let started = flow.start_execution(&req.name, || {
         Execution::new(NewExecution {
             name: req.name.clone(),
@@ -48,6 +54,8 @@ pub fn start(
             role_arn: meta.role_arn.clone(),
             environment: meta.environment.clone(),
             callback_token: req.callback_token,
+            qualifier,
+            version,
             started_time: clock.now(),
         })
     });

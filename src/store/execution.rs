@@ -184,6 +184,10 @@ pub struct NewExecution {
     pub environment: Option<serde_json::Value>,
     /// Task token of a parent task to report to when this execution ends.
     pub callback_token: Option<String>,
+    /// `Qualifier` given at start (a version or an alias).
+    pub qualifier: Option<String>,
+    /// The flow version run, when started through a qualifier.
+    pub version: Option<u64>,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
 }
@@ -207,6 +211,10 @@ pub struct Execution {
     pub environment: Option<serde_json::Value>,
     /// Parent task token (`CallbackFnFTaskToken`).
     pub callback_token: Option<String>,
+    /// `Qualifier` given at start.
+    pub qualifier: Option<String>,
+    /// Flow version run.
+    pub version: Option<u64>,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
     /// Cancelled when the execution must stop running.
@@ -236,6 +244,8 @@ impl Execution {
             role_arn: spec.role_arn,
             environment: spec.environment,
             callback_token: spec.callback_token,
+            qualifier: spec.qualifier,
+            version: spec.version,
             started_time: spec.started_time,
             cancel: CancellationToken::new(),
             finished: Notify::new(),

@@ -7,6 +7,7 @@
 
 pub mod execution;
 pub mod schedule;
+pub mod versions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::definition::FlowDef;
 pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
 pub use schedule::{Schedule, ScheduleMeta};
+pub use versions::{FlowAlias, FlowVersion, Route};
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|e| e.into_inner())
@@ -129,6 +131,15 @@ pub struct Flow {
     meta: RwLock<FlowMeta>,
     executions: RwLock<ExecIndex>,
     schedules: RwLock<BTreeMap<String, Arc<Schedule>>>,
+    versions: RwLock<Versions>,
+}
+
+/// Published versions and aliases of a flow.
+#[derive(Debug, Default)]
+struct Versions {
+    by_number: BTreeMap<u64, Arc<FlowVersion>>,
+    last: u64,
+    aliases: BTreeMap<String, FlowAlias>,
 }
 
 /// A flow's executions, by name and newest first.
@@ -180,6 +191,7 @@ impl Flow {
             meta: RwLock::new(meta),
             executions: RwLock::default(),
             schedules: RwLock::default(),
+            versions: RwLock::default(),
         }
     }
 
@@ -244,6 +256,94 @@ impl Flow {
             items.push(e.clone());
         }
         Ok(Page { items, next_token })
+    }
+
+    /// Publish the current attributes as the next version.
+    pub fn publish_version(&self, description: String, now: DateTime<Utc>) -> Arc<FlowVersion> {
+        let meta = self.meta();
+        let mut v = write(&self.versions);
+        v.last += 1;
+        let fv = Arc::new(FlowVersion {
+            version: v.last,
+            description,
+            created_time: now,
+            meta,
+        });
+        v.by_number.insert(fv.version, fv.clone());
+        fv
+    }
+
+    /// A published version.
+    pub fn version(&self, n: u64) -> Option<Arc<FlowVersion>> {
+        read(&self.versions).by_number.get(&n).cloned()
+    }
+
+    /// Versions newest first, from version `before_or_at` (inclusive) down.
+    pub fn list_versions(&self, from: Option<u64>, limit: usize) -> Page<Arc<FlowVersion>> {
+        let v = read(&self.versions);
+        let mut iter = v.by_number.range(..=from.unwrap_or(u64::MAX)).rev();
+        let items: Vec<Arc<FlowVersion>> = iter
+            .by_ref()
+            .take(limit)
+            .map(|(_, fv)| fv.clone())
+            .collect();
+        let next_token = iter.next().map(|(k, _)| k.to_string());
+        Page { items, next_token }
+    }
+
+    /// Delete a version. `Err(Some(alias))` when an alias routes to it, `Err(None)` when absent.
+    pub fn delete_version(&self, n: u64) -> Result<(), Option<String>> {
+        let mut v = write(&self.versions);
+        if let Some(a) = v
+            .aliases
+            .values()
+            .find(|a| a.routes.iter().any(|r| r.version == n))
+        {
+            return Err(Some(a.name.clone()));
+        }
+        v.by_number.remove(&n).map(|_| ()).ok_or(None)
+    }
+
+    /// Add an alias; `Err` when the name is taken.
+    pub fn add_alias(&self, alias: FlowAlias) -> Result<FlowAlias, NameTaken> {
+        let mut v = write(&self.versions);
+        if v.aliases.contains_key(&alias.name) {
+            return Err(NameTaken);
+        }
+        v.aliases.insert(alias.name.clone(), alias.clone());
+        Ok(alias)
+    }
+
+    /// An alias.
+    pub fn alias(&self, name: &str) -> Option<FlowAlias> {
+        read(&self.versions).aliases.get(name).cloned()
+    }
+
+    /// Change an alias; `None` when absent.
+    pub fn update_alias(&self, name: &str, f: impl FnOnce(&mut FlowAlias)) -> Option<FlowAlias> {
+        let mut v = write(&self.versions);
+        let a = v.aliases.get_mut(name)?;
+        f(a);
+        Some(a.clone())
+    }
+
+    /// Remove an alias.
+    pub fn remove_alias(&self, name: &str) -> Option<FlowAlias> {
+        write(&self.versions).aliases.remove(name)
+    }
+
+    /// Aliases by name from `after` (inclusive).
+    pub fn list_aliases(&self, after: Option<&str>, limit: usize) -> Page<FlowAlias> {
+        let v = read(&self.versions);
+        let mut iter = match after {
+            Some(a) => v
+                .aliases
+                .range::<str, _>((std::ops::Bound::Included(a), std::ops::Bound::Unbounded)),
+            None => v.aliases.range::<str, _>(..),
+        };
+        let items: Vec<FlowAlias> = iter.by_ref().take(limit).map(|(_, a)| a.clone()).collect();
+        let next_token = iter.next().map(|(k, _)| k.clone());
+        Page { items, next_token }
     }
 
     /// Add a schedule; `Err` when the name is taken.
