@@ -136,6 +136,16 @@ pub struct TaskSpec {
 pub struct Distributed {
     /// `Standard` or `Express`.
     pub execution_mode: String,
+    /// `ItemConstructor` (sees `$Item`).
+    pub item_constructor: Option<Template>,
+    /// `MaxItems` (the first N items; none: all).
+    pub max_items: Option<u64>,
+    /// `ToleratedFailureCount`.
+    pub tolerated_failure_count: Option<u64>,
+    /// `ToleratedFailurePercentage`.
+    pub tolerated_failure_percentage: Option<f64>,
+    /// Fields given that the emulator cannot execute (`ItemReader`, `ItemBatcher`, `ResultWriter`).
+    pub unsupported: Vec<String>,
 }
 
 /// The type-specific part of a state.

@@ -610,9 +610,7 @@ fn parse_map(
             let p = format!("{path}.ProcessorConfig");
             check_keys(pc, &p, &["ExecutionMode"], cx);
             match opt_string(pc, "ExecutionMode", &p, cx).as_deref() {
-                Some(m @ ("Standard" | "Express")) => Some(Distributed {
-                    execution_mode: m.to_string(),
-                }),
+                Some(m @ ("Standard" | "Express")) => Some(parse_distributed(obj, path, m, cx)),
                 None => None,
                 Some(other) => {
                     cx.errs.push(format!(
@@ -668,6 +666,43 @@ fn parse_map(
         distributed,
         errors: errors?,
     })
+}
+
+/// The distributed-mode fields of a Map (`ProcessorConfig.ExecutionMode` given).
+fn parse_distributed(
+    obj: &Map<String, Value>,
+    path: &str,
+    mode: &str,
+    cx: &mut Ctx,
+) -> Distributed {
+    const ITEM_VARS: &[Var] = &[Var::Item, Var::Input, Var::Context, Var::Global];
+    let item_constructor = match obj.get("ItemConstructor") {
+        None => None,
+        Some(v) => Some(Template::parse(
+            v,
+            &format!("{path}.ItemConstructor"),
+            ITEM_VARS,
+            &mut cx.errs,
+        )),
+    };
+    let max_items = opt_uint(obj, "MaxItems", path, 0, 1_000_000, cx).filter(|n| *n > 0);
+    let tolerated_failure_count =
+        opt_uint(obj, "ToleratedFailureCount", path, 0, u64::MAX >> 11, cx);
+    let tolerated_failure_percentage =
+        opt_number(obj, "ToleratedFailurePercentage", path, 0.0, 100.0, cx);
+    let unsupported = ["ItemReader", "ItemBatcher", "ResultWriter"]
+        .into_iter()
+        .filter(|k| obj.contains_key(*k))
+        .map(str::to_string)
+        .collect();
+    Distributed {
+        execution_mode: mode.to_string(),
+        item_constructor,
+        max_items,
+        tolerated_failure_count,
+        tolerated_failure_percentage,
+        unsupported,
+    }
 }
 
 fn parse_task(
