@@ -170,13 +170,19 @@ States:
     ] {
         assert!(m.contains(needle), "missing '{needle}' in: {m}");
     }
+    // Legacy definitions are accepted now (tests/legacy_*.rs); a broken one names the step.
     let legacy = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n";
+    s.create_flow("legacy", legacy).await.ok();
     let a = s
-        .create_flow("legacy", legacy)
+        .create_flow(
+            "legacy_bad",
+            "version: v1\ntype: flow\nsteps:\n  - type: pas\n    name: p\n",
+        )
         .await
         .err(400, "InvalidArgument");
     assert!(
-        a.s("Message").contains("Legacy definitions"),
+        a.s("Message")
+            .contains("steps[0](p).type: unknown step type 'pas'"),
         "{}",
         a.s("Message")
     );

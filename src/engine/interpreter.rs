@@ -18,7 +18,7 @@ use chrono::Utc;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 
-use super::definition::{ErrorHandling, Kind, Next, Scope, State, Template, WaitFor};
+use super::definition::{ErrorHandling, FlowDef, Kind, Next, Scope, State, Template, WaitFor};
 use super::scope::{Current, ExecutionFacts, StateScope};
 use super::tasks::TaskEnv;
 use crate::clock::Clock;
@@ -171,7 +171,7 @@ async fn run(
         global: Mutex::new(Map::new()),
     });
     let def = exec.definition.clone();
-    let body = run.run_scope(&def.root, input, 1);
+    let body = run.run_flow(&def, input);
     let result = match def.timeout_seconds.filter(|t| *t > 0) {
         None => body.await,
         Some(t) => {
@@ -224,6 +224,20 @@ fn require_object(v: Value, what: &str, state: &str) -> Result<Value, Halt> {
     }
 }
 
+/// `base` with the members of `over` added (a member of `over` wins). Non-objects count as `{}`.
+fn merged(base: &Value, over: &Value) -> Value {
+    let mut m = base.as_object().cloned().unwrap_or_default();
+    if let Value::Object(o) = over {
+        for (k, v) in o {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+/// The parent's input and `$local` of a state in a legacy scope.
+type Parent<'a> = Option<(&'a Value, &'a Value)>;
+
 /// Whether an error name matches a rule's `Errors`.
 fn matches(errors: &[String], error: &str) -> bool {
     errors.iter().any(|e| e == codes::ALL || e == error)
@@ -262,7 +276,43 @@ impl Run {
         StateScope::new(&self.facts, &self.global, current)
     }
 
-    /// Run a scope from its StartAt until a state ends it; returns the last state's output.
+    /// Run the whole flow. A legacy flow maps the execution input through its
+    /// `inputMappings`, and its output is its `$local` (or its `outputMappings` of it).
+    async fn run_flow(self: &Arc<Self>, def: &FlowDef, input: Value) -> Result<Value, Halt> {
+        let Some(legacy) = &def.legacy else {
+            return self.run_scope(&def.root, input, 1).await;
+        };
+        let flow = self.exec.flow_name.as_str();
+        let empty = Value::Object(Map::new());
+        let input = match &legacy.input {
+            None => input,
+            Some(t) => {
+                let sc = self.scope(Current {
+                    name: flow,
+                    input: Some(&input),
+                    output: Some(&empty),
+                    ..Default::default()
+                });
+                self.eval(t, &sc, "inputMappings", flow)?
+            }
+        };
+        let local = self.run_scope(&def.root, input.clone(), 1).await?;
+        match &legacy.output {
+            None => Ok(local),
+            Some(t) => {
+                let sc = self.scope(Current {
+                    name: flow,
+                    input: Some(&input),
+                    output: Some(&local),
+                    ..Default::default()
+                });
+                self.eval(t, &sc, "outputMappings", flow)
+            }
+        }
+    }
+
+    /// Run a scope from its StartAt until a state ends it; returns the last state's output, or
+    /// for a legacy scope its `$local` (the union of its states' outputs, later ones winning).
     fn run_scope<'a>(
         self: &'a Arc<Self>,
         scope: &'a Scope,
@@ -270,11 +320,30 @@ impl Run {
         opener: u64,
     ) -> BoxFut<'a, Result<Value, Halt>> {
         Box::pin(async move {
+            if scope.legacy {
+                let mut idx = scope.start;
+                let mut local = Value::Object(Map::new());
+                loop {
+                    let st = &scope.states[idx];
+                    let step = self
+                        .run_state(scope, st, input.clone(), opener, Some(&local))
+                        .await?;
+                    let (next, out) = match step {
+                        Step::Next(i, out) => (Some(i), out),
+                        Step::End(out) => (None, out),
+                    };
+                    local = merged(&local, &out);
+                    match next {
+                        Some(i) => idx = i,
+                        None => return Ok(local),
+                    }
+                }
+            }
             let mut idx = scope.start;
             let mut input = input;
             loop {
                 match self
-                    .run_state(scope, &scope.states[idx], input, opener)
+                    .run_state(scope, &scope.states[idx], input, opener, None)
                     .await?
                 {
                     Step::Next(i, out) => {
@@ -293,26 +362,37 @@ impl Run {
         st: &State,
         raw: Value,
         opener: u64,
+        parent_local: Option<&Value>,
     ) -> Result<Step, Halt> {
         let name = &st.name;
+        // Legacy: the raw input is the parent's input merged with the parent's $local.
+        let legacy_raw = parent_local.map(|l| merged(&raw, l));
         let entered = self.record(
             EventType::StepEntered,
             opener,
             name,
-            json!({ "Input": raw }),
+            json!({ "Input": legacy_raw.as_ref().unwrap_or(&raw) }),
         )?;
-        let input = match &st.input {
-            None => raw,
-            Some(t) => {
+        let parent_input = parent_local.map(|_| raw.clone());
+        let input = match (&st.input, legacy_raw) {
+            (None, None) => raw,
+            (None, Some(r)) => r,
+            (Some(t), _) => {
+                let (what, output) = match parent_local {
+                    Some(l) => ("inputMappings", Some(l)),
+                    None => ("InputConstructor", None),
+                };
                 let sc = self.scope(Current {
                     name,
                     input: Some(&raw),
+                    output,
                     ..Default::default()
                 });
-                let v = self.eval(t, &sc, "InputConstructor", name)?;
+                let v = self.eval(t, &sc, what, name)?;
                 require_object(v, "input", name)?
             }
         };
+        let parent: Parent<'_> = parent_input.as_ref().zip(parent_local);
         check_size(&input, "input", name)?;
         let started = self.record(
             EventType::StepStarted,
@@ -321,7 +401,7 @@ impl Run {
             json!({ "Input": input }),
         )?;
 
-        let work = self.work(st, &input, started).await;
+        let work = self.work(st, &input, started, parent).await;
         let (raw_output, next, retry_count) = match work {
             Ok(r) => r,
             Err(Halt::Failure(f)) => {
@@ -345,9 +425,12 @@ impl Run {
                 };
                 let out = match &rule.output {
                     Some(t) => {
+                        // `$Output` here is the legacy errorMappings' `$local`.
+                        let err_local = json!({ "error": f.error, "cause": f.cause });
                         let sc = self.scope(Current {
                             name,
                             input: Some(&input),
+                            output: Some(&err_local),
                             error: Some((&f.error, &f.cause)),
                             ..Default::default()
                         });
@@ -367,7 +450,13 @@ impl Run {
             }
             Err(halt) => return Err(halt),
         };
-        let raw_output = require_object(raw_output, "result", name)?;
+        // A legacy parallel/foreach $local is an array; everything else must be an object.
+        let raw_output =
+            if parent.is_some() && matches!(st.kind, Kind::Parallel { .. } | Kind::Map { .. }) {
+                raw_output
+            } else {
+                require_object(raw_output, "result", name)?
+            };
 
         let global_before = st
             .output
@@ -468,6 +557,7 @@ impl Run {
         st: &State,
         input: &Value,
         started: u64,
+        parent: Parent<'_>,
     ) -> Result<(Value, Option<Next>, u32), Halt> {
         let retry = match &st.kind {
             Kind::Task { errors, .. }
@@ -478,7 +568,10 @@ impl Run {
         let mut attempts_per_rule = vec![0u32; retry.map_or(0, |e| e.retry.len())];
         let mut retry_count = 0u32;
         loop {
-            match self.work_once(st, input, started, retry_count).await {
+            match self
+                .work_once(st, input, started, retry_count, parent)
+                .await
+            {
                 Err(Halt::Failure(f)) => {
                     let Some(ErrorHandling { retry: rules, .. }) = retry else {
                         return Err(Halt::Failure(f));
@@ -511,11 +604,22 @@ impl Run {
         input: &Value,
         started: u64,
         retry_count: u32,
+        parent: Parent<'_>,
     ) -> Result<(Value, Option<Next>), Halt> {
         let name = &st.name;
+        let legacy = parent.is_some();
+        // The raw result of states that only pass data on: their input, or in legacy an empty
+        // $local.
+        let passed = || {
+            if legacy {
+                Value::Object(Map::new())
+            } else {
+                input.clone()
+            }
+        };
         match &st.kind {
-            Kind::Pass => Ok((input.clone(), None)),
-            Kind::Succeed => Ok((input.clone(), Some(Next::End))),
+            Kind::Pass => Ok((passed(), None)),
+            Kind::Succeed => Ok((passed(), Some(Next::End))),
             Kind::Fail { code, detail } => Err(fail(
                 code.as_deref().unwrap_or(codes::FAILED),
                 detail.clone(),
@@ -532,8 +636,13 @@ impl Run {
                         let v = e.eval(&sc).map_err(|e| {
                             fail(codes::RUNTIME, format!("Seconds.$ of state '{name}': {e}"))
                         })?;
-                        let secs = v.as_f64().filter(|s| s.fract() == 0.0 && (1.0..=300.0).contains(s)).ok_or_else(|| {
-                            fail(codes::RUNTIME, format!("Seconds.$ of state '{name}' must be an integer from 1 to 300, got {v}."))
+                        let (lo, hi) = if legacy {
+                            (0.0, super::definition::MAX_LEGACY_WAIT_SECONDS as f64)
+                        } else {
+                            (1.0, 300.0)
+                        };
+                        let secs = v.as_f64().filter(|s| s.fract() == 0.0 && (lo..=hi).contains(s)).ok_or_else(|| {
+                            fail(codes::RUNTIME, format!("Seconds.$ of state '{name}' must be an integer from {lo} to {hi}, got {v}."))
                         })?;
                         self.clock.now() + chrono::Duration::seconds(secs as i64)
                     }
@@ -557,28 +666,48 @@ impl Run {
                     }
                 };
                 self.clock.sleep_until(deadline).await;
-                Ok((input.clone(), None))
+                Ok((passed(), None))
             }
-            Kind::Choice { branches, default } => {
-                let sc = self.scope(Current {
-                    name,
-                    input: Some(input),
-                    ..Default::default()
-                });
-                for (cond, target) in branches {
-                    match cond.eval(&sc) {
-                        Ok(Value::Bool(true)) => return Ok((input.clone(), Some(Next::State(*target)))),
-                        Ok(Value::Bool(false)) => {}
-                        Ok(other) => {
-                            return Err(fail(
-                                codes::RUNTIME,
-                                format!("Condition '{}' of state '{name}' must be true or false, got {other}.", cond.source()),
-                            ))
+            Kind::Choice {
+                branches,
+                default,
+                bodies,
+            } => {
+                let chosen = {
+                    let sc = self.scope(Current {
+                        name,
+                        input: Some(input),
+                        ..Default::default()
+                    });
+                    let mut chosen = None;
+                    for (i, (cond, _)) in branches.iter().enumerate() {
+                        match cond.eval(&sc) {
+                            Ok(Value::Bool(true)) => {
+                                chosen = Some(i);
+                                break;
+                            }
+                            Ok(Value::Bool(false)) => {}
+                            Ok(other) => {
+                                return Err(fail(
+                                    codes::RUNTIME,
+                                    format!("Condition '{}' of state '{name}' must be true or false, got {other}.", cond.source()),
+                                ))
+                            }
+                            Err(e) => return Err(fail(codes::RUNTIME, format!("Condition '{}' of state '{name}': {e}", cond.source()))),
                         }
-                        Err(e) => return Err(fail(codes::RUNTIME, format!("Condition '{}' of state '{name}': {e}", cond.source()))),
                     }
-                }
-                Ok((input.clone(), Some(Next::State(*default))))
+                    chosen
+                };
+                let (target, body_at) = match chosen {
+                    Some(i) => (branches[i].1, i),
+                    None => (*default, branches.len()),
+                };
+                // Legacy: the chosen arm's steps run first; their $local is the choice's.
+                let out = match bodies.get(body_at) {
+                    Some(Some(body)) => self.run_scope(body, input.clone(), started).await?,
+                    _ => passed(),
+                };
+                Ok((out, Some(target)))
             }
             Kind::Parallel { branches, .. } => {
                 let futs = branches.iter().enumerate().map(|(i, b)| {
@@ -601,6 +730,9 @@ impl Run {
                     }
                 });
                 let outs = futures_util::future::try_join_all(futs).await?;
+                if legacy {
+                    return Ok((Value::Array(outs), None));
+                }
                 let mut m = Map::with_capacity(outs.len());
                 for (i, o) in outs.into_iter().enumerate() {
                     m.insert(format!("Branch{i}"), o);
@@ -612,6 +744,7 @@ impl Run {
                 processor,
                 max_concurrency,
                 distributed,
+                iteration,
                 ..
             } => {
                 if distributed.is_some() {
@@ -647,7 +780,18 @@ impl Run {
                             name,
                             json!({ "Index": i }),
                         )?;
-                        let item = require_object(item, "iteration input", name)?;
+                        let item = match iteration {
+                            // Legacy: the step input plus the element (and its index).
+                            Some(im) => {
+                                let mut m = input.as_object().cloned().unwrap_or_default();
+                                m.insert(im.item.clone(), item);
+                                if let Some(k) = &im.index {
+                                    m.insert(k.clone(), json!(i));
+                                }
+                                Value::Object(m)
+                            }
+                            None => require_object(item, "iteration input", name)?,
+                        };
                         let out = self.run_scope(processor, item, ie).await?;
                         self.record(
                             EventType::IterationExited,
@@ -660,10 +804,14 @@ impl Run {
                     .buffered((*max_concurrency).max(1))
                     .try_collect()
                     .await?;
+                if iteration.is_some() {
+                    return Ok((Value::Array(outs), None));
+                }
                 Ok((json!({ "Items": outs }), None))
             }
             Kind::Task { spec, .. } => Ok((
-                self.run_task(st, spec, input, started, retry_count).await?,
+                self.run_task(st, spec, input, started, retry_count, parent)
+                    .await?,
                 None,
             )),
         }

@@ -39,6 +39,7 @@ impl Run {
         input: &Value,
         started: u64,
         retry_count: u32,
+        parent: Option<(&Value, &Value)>,
     ) -> Result<Value, Halt> {
         let name = &st.name;
         let custom = spec.mode == TaskMode::WaitForCustomCallback;
@@ -52,9 +53,15 @@ impl Run {
         let params = match &spec.parameters {
             None => Value::Object(Map::new()),
             Some(t) => {
+                // A legacy task's body is its inputMappings, over the parent's input and $local.
+                let (input, output) = match parent {
+                    Some((i, l)) => (i, Some(l)),
+                    None => (input, None),
+                };
                 let sc = self.scope(Current {
                     name,
                     input: Some(input),
+                    output,
                     retry_count,
                     task_token: pending.as_ref().map(|(t, _, _)| t.as_str()),
                     ..Default::default()
@@ -216,6 +223,10 @@ impl Run {
         }
         let result = if spec.action == "FC:InvokeFunction" {
             match tasks::invoke_function(&self.env, params).await {
+                // Legacy: the function's answer itself is the task's $local.
+                Some(Ok(Value::Object(mut o))) if spec.unwrap_body => {
+                    Ok(o.remove("Body").unwrap_or(Value::Null))
+                }
                 Some(r) => r,
                 None => return Ok(Got::Result(Err(not_configured(name, spec, params)))),
             }

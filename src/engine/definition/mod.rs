@@ -2,6 +2,7 @@
 //! [`parse`]; the interpreter never reads raw definition text. Every problem in a definition is
 //! collected and reported together, each naming the state and field.
 
+mod legacy;
 mod parse;
 mod template;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::expr::Expr;
+pub use legacy::{LegacyMapping, LegacySource, MAX_LEGACY_WAIT_SECONDS};
 pub use parse::{parse, ExecutionMode};
 pub use template::Template;
 
@@ -22,6 +24,17 @@ pub struct FlowDef {
     pub timeout_seconds: Option<u64>,
     /// The top-level state list.
     pub root: Scope,
+    /// A legacy (`type: flow`) definition: its flow-level mappings.
+    pub legacy: Option<LegacyFlow>,
+}
+
+/// Flow-level `inputMappings` / `outputMappings` of a legacy definition.
+#[derive(Debug, Clone)]
+pub struct LegacyFlow {
+    /// Execution input → flow input (`None`: the execution input).
+    pub input: Option<Template>,
+    /// Flow input + local → flow output (`None`: the local).
+    pub output: Option<Template>,
 }
 
 /// A list of states with an entry point: the top level, a Parallel branch or a Map processor.
@@ -31,6 +44,10 @@ pub struct Scope {
     pub states: Vec<State>,
     /// Index of `StartAt`.
     pub start: usize,
+    /// A legacy step list: every state's raw input is the scope input merged with the scope's
+    /// `$local` (the union of the outputs of the states run so far, later ones winning), and the
+    /// scope's result is that `$local` rather than the last state's output.
+    pub legacy: bool,
 }
 
 /// Where a state goes when it completes.
@@ -129,6 +146,19 @@ pub struct TaskSpec {
     pub parameters: Option<Template>,
     /// `Timeout` seconds (0: none).
     pub timeout_seconds: u64,
+    /// Legacy `task`: the result (`$local`) is the function's answer itself, not
+    /// `{"Body": answer}`.
+    pub unwrap_body: bool,
+}
+
+/// Legacy `foreach.iterationMapping`: the iteration input is the step input plus `item` (the
+/// element) and `index` (its position, when named).
+#[derive(Debug, Clone)]
+pub struct IterationMapping {
+    /// Key of the element.
+    pub item: String,
+    /// Key of the position.
+    pub index: Option<String>,
 }
 
 /// Distributed-mode settings of a Map (`ProcessorConfig.ExecutionMode` set).
@@ -157,10 +187,13 @@ pub enum Kind {
     Wait(WaitFor),
     /// Choice: the first branch whose condition holds, else `Default`.
     Choice {
-        /// (condition, target index) in order.
-        branches: Vec<(Expr, usize)>,
-        /// `Default` target index.
-        default: usize,
+        /// (condition, target) in order.
+        branches: Vec<(Expr, Next)>,
+        /// `Default` target.
+        default: Next,
+        /// Legacy only: steps run (as a nested scope) before going to the target, one entry
+        /// per branch and a last one for the default. Empty for `Type: StateMachine`.
+        bodies: Vec<Option<Scope>>,
     },
     /// Parallel: every branch on the same input.
     Parallel {
@@ -181,6 +214,8 @@ pub enum Kind {
         distributed: Option<Distributed>,
         /// Retry / Catch.
         errors: ErrorHandling,
+        /// Legacy `foreach`: how an item becomes the iteration input.
+        iteration: Option<IterationMapping>,
     },
     /// Succeed: ends its scope successfully.
     Succeed,

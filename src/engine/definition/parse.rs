@@ -33,12 +33,12 @@ pub enum ExecutionMode {
     Express,
 }
 
-const IN_VARS: &[Var] = &[Var::Input, Var::Context, Var::Global];
+pub(super) const IN_VARS: &[Var] = &[Var::Input, Var::Context, Var::Global];
 const OUT_VARS: &[Var] = &[Var::Input, Var::Output, Var::Context, Var::Global];
 
-struct Ctx {
-    errs: Vec<String>,
-    mode: ExecutionMode,
+pub(super) struct Ctx {
+    pub(super) errs: Vec<String>,
+    pub(super) mode: ExecutionMode,
 }
 
 /// Parse and validate a definition. `Err` lists every problem found.
@@ -50,11 +50,10 @@ pub fn parse(text: &str, mode: ExecutionMode) -> Result<FlowDef, Vec<String>> {
     let Value::Object(top) = value else {
         return Err(vec!["Definition must be a YAML or JSON object.".into()]);
     };
-    if top.contains_key("steps") || top.get("type").and_then(Value::as_str) == Some("flow") {
-        return Err(vec![
-            "Legacy definitions (type: flow / version: v1 / steps) are not supported by this emulator yet; use Type: StateMachine."
-                .into(),
-        ]);
+    if !top.contains_key("Type")
+        && (top.contains_key("steps") || top.contains_key("type") || top.contains_key("version"))
+    {
+        return super::legacy::translate(&top, mode);
     }
     let mut cx = Ctx {
         errs: Vec::new(),
@@ -105,12 +104,13 @@ pub fn parse(text: &str, mode: ExecutionMode) -> Result<FlowDef, Vec<String>> {
             name,
             timeout_seconds,
             root,
+            legacy: None,
         }),
         _ => Err(cx.errs),
     }
 }
 
-fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str], cx: &mut Ctx) {
+pub(super) fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str], cx: &mut Ctx) {
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
             cx.errs.push(format!(
@@ -121,7 +121,12 @@ fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str], cx: &mut C
     }
 }
 
-fn opt_string(obj: &Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> Option<String> {
+pub(super) fn opt_string(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    cx: &mut Ctx,
+) -> Option<String> {
     match obj.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -133,7 +138,12 @@ fn opt_string(obj: &Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> 
     }
 }
 
-fn req_string(obj: &Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> Option<String> {
+pub(super) fn req_string(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    cx: &mut Ctx,
+) -> Option<String> {
     let v = opt_string(obj, key, path, cx);
     if !obj.contains_key(key) {
         cx.errs.push(format!("{path}.{key}: required."));
@@ -152,7 +162,7 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
-fn opt_uint(
+pub(super) fn opt_uint(
     obj: &Map<String, Value>,
     key: &str,
     path: &str,
@@ -172,7 +182,7 @@ fn opt_uint(
     }
 }
 
-fn opt_number(
+pub(super) fn opt_number(
     obj: &Map<String, Value>,
     key: &str,
     path: &str,
@@ -192,7 +202,12 @@ fn opt_number(
     }
 }
 
-fn opt_bool(obj: &Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> Option<bool> {
+pub(super) fn opt_bool(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    cx: &mut Ctx,
+) -> Option<bool> {
     match obj.get(key) {
         None => None,
         Some(Value::Bool(b)) => Some(*b),
@@ -204,7 +219,7 @@ fn opt_bool(obj: &Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> Op
     }
 }
 
-fn parse_expr(src: &str, path: &str, allowed: &[Var], cx: &mut Ctx) -> Option<Expr> {
+pub(super) fn parse_expr(src: &str, path: &str, allowed: &[Var], cx: &mut Ctx) -> Option<Expr> {
     match Expr::parse(src) {
         Ok(e) => {
             super::template::check_vars(&e, path, allowed, &mut cx.errs);
@@ -301,10 +316,11 @@ fn parse_scope(obj: &Map<String, Value>, path: &str, depth: usize, cx: &mut Ctx)
     Some(Scope {
         states,
         start: start?,
+        legacy: false,
     })
 }
 
-fn target(
+pub(super) fn target(
     name: &str,
     field_path: &str,
     index: &HashMap<String, usize>,
@@ -524,7 +540,7 @@ fn parse_choice(
         let next = req_string(bo, "Next", &bpath, cx)
             .and_then(|n| target(&n, &format!("{bpath}.Next"), index, cx));
         match (cond, next) {
-            (Some(c), Some(n)) => branches.push((c, n)),
+            (Some(c), Some(n)) => branches.push((c, Next::State(n))),
             _ => ok = false,
         }
     }
@@ -533,7 +549,8 @@ fn parse_choice(
     }
     Some(Kind::Choice {
         branches,
-        default: default?,
+        default: Next::State(default?),
+        bodies: Vec::new(),
     })
 }
 
@@ -665,6 +682,7 @@ fn parse_map(
         max_concurrency: if mc == 0 { max } else { mc },
         distributed,
         errors: errors?,
+        iteration: None,
     })
 }
 
@@ -750,6 +768,7 @@ fn parse_task(
             mode: mode?,
             parameters,
             timeout_seconds,
+            unwrap_body: false,
         },
         errors: errors?,
     })
@@ -779,7 +798,12 @@ fn error_names(o: &Map<String, Value>, path: &str, cx: &mut Ctx) -> Option<Vec<S
     }
 }
 
-fn list<'a>(obj: &'a Map<String, Value>, key: &str, path: &str, cx: &mut Ctx) -> &'a [Value] {
+pub(super) fn list<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    cx: &mut Ctx,
+) -> &'a [Value] {
     match obj.get(key) {
         None => &[],
         Some(Value::Array(a)) => a.as_slice(),

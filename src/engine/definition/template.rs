@@ -19,6 +19,10 @@ pub enum Template {
     Object(Vec<(String, Template)>),
     /// An array with at least one expression below it.
     Array(Vec<Template>),
+    /// A legacy `inputMappings` / `outputMappings` / `errorMappings` list. Its `$input` is read
+    /// from `$Input`, its `$local` from `$Output` and its `$context` from `$Context` of the
+    /// scope it is evaluated in (see `legacy.rs`).
+    Legacy(super::LegacyMapping),
 }
 
 fn var_name(v: Var) -> &'static str {
@@ -123,6 +127,7 @@ impl Template {
                 .map(|t| t.eval(scope))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
+            Template::Legacy(m) => m.eval(scope),
         }
     }
 
@@ -133,6 +138,7 @@ impl Template {
             Template::Expr(e) => e.variables().contains(&var),
             Template::Object(m) => m.iter().any(|(_, t)| t.uses(var)),
             Template::Array(a) => a.iter().any(|t| t.uses(var)),
+            Template::Legacy(m) => m.uses(var),
         }
     }
 }
