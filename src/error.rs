@@ -50,6 +50,8 @@ pub enum ErrorCode {
     FlowVersionNotExists,
     /// 404: no such flow alias (emulator choice).
     FlowAliasNotExists,
+    /// 404: no such map run (emulator choice).
+    MapRunNotExists,
     /// 409: the resource changed concurrently.
     ConcurrentUpdateError,
     /// 409: CreateFlow with a name in use.
@@ -74,7 +76,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for table-driven tests.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::ActionNotSupported,
         Self::ApiVersionNotSupported,
         Self::EntityTooLarge,
@@ -94,6 +96,7 @@ impl ErrorCode {
         Self::ScheduleNotExists,
         Self::FlowVersionNotExists,
         Self::FlowAliasNotExists,
+        Self::MapRunNotExists,
         Self::ConcurrentUpdateError,
         Self::FlowAlreadyExists,
         Self::ScheduleAlreadyExists,
@@ -128,6 +131,7 @@ impl ErrorCode {
             Self::ScheduleNotExists => "ScheduleNotExists",
             Self::FlowVersionNotExists => "FlowVersionNotExists",
             Self::FlowAliasNotExists => "FlowAliasNotExists",
+            Self::MapRunNotExists => "MapRunNotExists",
             Self::FlowAliasAlreadyExists => "FlowAliasAlreadyExists",
             Self::ConcurrentUpdateError => "ConcurrentUpdateError",
             Self::FlowAlreadyExists => "FlowAlreadyExists",
@@ -162,7 +166,8 @@ impl ErrorCode {
             | Self::FlowNotExists
             | Self::ScheduleNotExists
             | Self::FlowVersionNotExists
-            | Self::FlowAliasNotExists => 404,
+            | Self::FlowAliasNotExists
+            | Self::MapRunNotExists => 404,
             Self::ConcurrentUpdateError
             | Self::FlowAlreadyExists
             | Self::ScheduleAlreadyExists
@@ -204,6 +209,7 @@ impl ErrorCode {
             Self::ScheduleNotExists => "The schedule %s for flow %s does not exist.",
             Self::FlowVersionNotExists => "Version %s of flow %s does not exist.",
             Self::FlowAliasNotExists => "Alias %s of flow %s does not exist.",
+            Self::MapRunNotExists => "Map run %s of execution %s does not exist.",
             Self::FlowAliasAlreadyExists => "Alias %s already exists in flow %s.",
             Self::ConcurrentUpdateError => "Update conflict, please retry.",
             Self::FlowAlreadyExists => "Flow %s already exists.",

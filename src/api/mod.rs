@@ -84,6 +84,8 @@ pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
         "ListExecutions" => execution::list_executions(&call),
         "StartSyncExecution" => execution::start_sync_execution(&call).await,
         "DescribeRegions" => regions::describe_regions(&call),
+        "DescribeMapRun" => execution::describe_map_run(&call),
+        "UpdateMapRun" => execution::update_map_run(&call),
         "PublishFlowVersion" => versions::publish_flow_version(&call),
         "ListFlowVersions" => versions::list_flow_versions(&call),
         "DeleteFlowVersion" => versions::delete_flow_version(&call),

@@ -22,7 +22,7 @@ use super::definition::{ErrorHandling, FlowDef, Kind, Next, Scope, State, Templa
 use super::scope::{Current, ExecutionFacts, StateScope};
 use super::tasks::TaskEnv;
 use crate::clock::Clock;
-use crate::store::{EventType, Execution, Outcome};
+use crate::store::{EventType, Execution, Flow, Outcome};
 
 /// Largest state input or output, in bytes of JSON (64 KiB).
 pub const MAX_STATE_IO_BYTES: usize = 64 * 1024;
@@ -94,18 +94,26 @@ pub(super) struct Run {
     pub(super) test_case: Option<String>,
     /// Invocations so far, per Task state (mocks consume one result per invocation).
     pub(super) invocations: Mutex<HashMap<Arc<str>, u32>>,
+    /// The flow the execution belongs to (distributed Maps start child executions in it).
+    pub(super) flow: Arc<Flow>,
     facts: ExecutionFacts,
     global: Mutex<Map<String, Value>>,
 }
 
 /// Start running `exec` of `account` on the runtime; returns immediately.
-pub fn spawn(exec: Arc<Execution>, clock: Arc<Clock>, env: Arc<TaskEnv>, account: String) {
+pub fn spawn(
+    exec: Arc<Execution>,
+    flow: Arc<Flow>,
+    clock: Arc<Clock>,
+    env: Arc<TaskEnv>,
+    account: String,
+) {
     let test_case = env.mocks.select(&exec.flow_name, &exec.name);
     tokio::spawn(async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
-            _ = run(exec.clone(), clock.clone(), env.clone(), account.clone(), test_case) => {}
+            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case) => {}
         }
         // Every end (finish, stop, timeout) cancels the token, so this runs once the status is final.
         if let Some(token) = &exec.callback_token {
@@ -146,6 +154,7 @@ fn child_result(exec: &Execution) -> Result<Value, Failure> {
 
 async fn run(
     exec: Arc<Execution>,
+    flow: Arc<Flow>,
     clock: Arc<Clock>,
     env: Arc<TaskEnv>,
     account: String,
@@ -160,6 +169,7 @@ async fn run(
     }
     let run = Arc::new(Run {
         exec: exec.clone(),
+        flow,
         clock: clock.clone(),
         env,
         account,
@@ -747,12 +757,6 @@ impl Run {
                 iteration,
                 ..
             } => {
-                if distributed.is_some() {
-                    return Err(fail(
-                        codes::UNSUPPORTED,
-                        format!("Map state '{name}' uses distributed mode (ProcessorConfig), which this emulator does not execute yet."),
-                    ));
-                }
                 let items = {
                     let sc = self.scope(Current {
                         name,
@@ -772,6 +776,10 @@ impl Run {
                         ),
                     ));
                 };
+                if distributed.is_some() {
+                    let out = self.run_distributed_map(st, items, input, started).await?;
+                    return Ok((out, None));
+                }
                 let outs: Vec<Value> = stream::iter(items.into_iter().enumerate())
                     .map(|(i, item)| async move {
                         let ie = self.record(

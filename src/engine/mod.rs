@@ -4,6 +4,7 @@
 pub mod definition;
 pub mod expr;
 pub mod interpreter;
+mod map_run;
 mod scope;
 mod task_state;
 pub mod tasks;
@@ -35,7 +36,7 @@ pub struct StartRequest {
 /// the name is new (StartExecution's rule: an in-progress namesake is returned, an ended one
 /// refuses).
 pub fn start(
-    flow: &Flow,
+    flow: &Arc<Flow>,
     req: StartRequest,
     clock: &Arc<Clock>,
     env: &Arc<tasks::TaskEnv>,
@@ -55,12 +56,19 @@ pub fn start(
             environment: meta.environment.clone(),
             callback_token: req.callback_token,
             qualifier,
+            map_run: None,
             version,
             started_time: clock.now(),
         })
     });
     if let Started::New(e) = &started {
-        spawn(e.clone(), clock.clone(), env.clone(), req.account);
+        spawn(
+            e.clone(),
+            flow.clone(),
+            clock.clone(),
+            env.clone(),
+            req.account,
+        );
     }
     started
 }

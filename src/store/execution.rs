@@ -87,6 +87,7 @@ pub enum EventType {
     TaskSucceeded,
     TaskFailed,
     TaskTimedOut,
+    MapRunStarted,
 }
 
 impl EventType {
@@ -114,6 +115,7 @@ impl EventType {
             EventType::TaskSucceeded => "TaskSucceeded",
             EventType::TaskFailed => "TaskFailed",
             EventType::TaskTimedOut => "TaskTimedOut",
+            EventType::MapRunStarted => "MapRunStarted",
         }
     }
 }
@@ -186,6 +188,8 @@ pub struct NewExecution {
     pub callback_token: Option<String>,
     /// `Qualifier` given at start (a version or an alias).
     pub qualifier: Option<String>,
+    /// For a child of a distributed Map: the map run's name.
+    pub map_run: Option<String>,
     /// The flow version run, when started through a qualifier.
     pub version: Option<u64>,
     /// Emulated start time.
@@ -213,6 +217,10 @@ pub struct Execution {
     pub callback_token: Option<String>,
     /// `Qualifier` given at start.
     pub qualifier: Option<String>,
+    /// Map run of a distributed-Map child.
+    pub map_run: Option<String>,
+    /// Distributed Map runs this execution started.
+    pub map_runs: Mutex<Vec<Arc<super::MapRun>>>,
     /// Flow version run.
     pub version: Option<u64>,
     /// Emulated start time.
@@ -245,6 +253,8 @@ impl Execution {
             environment: spec.environment,
             callback_token: spec.callback_token,
             qualifier: spec.qualifier,
+            map_run: spec.map_run,
+            map_runs: Mutex::new(Vec::new()),
             version: spec.version,
             started_time: spec.started_time,
             cancel: CancellationToken::new(),

@@ -6,6 +6,7 @@
 //! Maps are ordered (`BTreeMap`) so listings can page from a token without scanning.
 
 pub mod execution;
+pub mod maprun;
 pub mod schedule;
 pub mod versions;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::definition::FlowDef;
 pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
+pub use maprun::{MapRun, MapRunState, MapRunStatus};
 pub use schedule::{Schedule, ScheduleMeta};
 pub use versions::{FlowAlias, FlowVersion, Route};
 
