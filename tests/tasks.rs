@@ -169,8 +169,8 @@ async fn function_errors_become_fc_error_names() {
 
 #[tokio::test]
 async fn retry_with_backoff_then_success_on_the_emulated_clock() {
-    // 1 emulated second = 1 ms: the 10 s and 20 s intervals take 30 ms of real time.
-    let (s, calls) = server(0.001).await;
+    // 1 emulated second = 10 ms: the 10 s and 20 s intervals take 0.3 s of real time.
+    let (s, calls) = server(0.01).await;
     let retry = "    Retry:\n      - Errors: [FC.ResourceThrottled]\n        MaxAttempts: 3\n        IntervalSeconds: 10\n        BackoffRate: 2\n";
     s.create_flow("flaky", &task_flow("flaky", "flaky", retry))
         .await

@@ -86,6 +86,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
             ErrorCode::ExecutionAlreadyExists,
             &[&name, &flow_name],
         )),
+        Started::FlowDeleted => Err(ApiError::flow_not_exists(&flow_name)),
     }
 }
 
@@ -265,7 +266,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
         out.insert("StoppedTime".into(), json!(now));
         return Ok(out);
     }
-    let Started::New(e) = crate::engine::start(
+    let started = crate::engine::start(
         &f,
         crate::engine::StartRequest {
             name: name.clone(),
@@ -276,7 +277,11 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
         },
         clock,
         &call.app.tasks,
-    ) else {
+    );
+    if matches!(started, Started::FlowDeleted) {
+        return Err(ApiError::flow_not_exists(&flow_name));
+    }
+    let Started::New(e) = started else {
         return Err(ApiError::new(
             ErrorCode::ExecutionAlreadyExists,
             &[&name, &flow_name],

@@ -202,7 +202,7 @@ pub fn delete_flow(call: &Call<'_>) -> ActionResult {
     for s in flow.all_schedules() {
         s.disarm();
     }
-    for e in flow.running_executions() {
+    for e in flow.mark_deleted() {
         let _ = e.stop(
             Some("FnF.FlowDeleted"),
             Some(&format!("Flow {name} was deleted.")),

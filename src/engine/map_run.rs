@@ -177,12 +177,15 @@ impl Run {
             while next < inputs.len()
                 && (in_flight.len() as u32) < map_run.state().concurrency.max(1)
             {
-                let child = self.start_child(
+                let Some(child) = self.start_child(
                     &map_run,
                     next,
                     std::mem::take(&mut inputs[next]),
                     &child_def,
-                );
+                ) else {
+                    // The flow was deleted; its executions (this one too) are being stopped.
+                    return Err(Halt::Ended);
+                };
                 map_run.update(|s| {
                     s.pending -= 1;
                     s.running += 1;
@@ -257,7 +260,7 @@ impl Run {
         index: usize,
         input: String,
         def: &Arc<FlowDef>,
-    ) -> Arc<Execution> {
+    ) -> Option<Arc<Execution>> {
         let name = format!("{}-{index}", map_run.name);
         let started = self.flow.start_execution(&name, || {
             Execution::new(NewExecution {
@@ -277,6 +280,7 @@ impl Run {
         });
         let e = match started {
             Started::New(e) | Started::InProgress(e) | Started::Ended(e) => e,
+            Started::FlowDeleted => return None,
         };
         super::spawn(
             e.clone(),
@@ -285,6 +289,6 @@ impl Run {
             self.env.clone(),
             self.account.clone(),
         );
-        e
+        Some(e)
     }
 }

@@ -153,6 +153,8 @@ struct ExecIndex {
     newest_first: BTreeMap<u64, Arc<Execution>>,
     /// Next start sequence number.
     next_seq: u64,
+    /// Set by DeleteFlow: no execution may start any more.
+    deleted: bool,
 }
 
 /// A name already in use.
@@ -181,6 +183,8 @@ pub enum Started {
     InProgress(Arc<Execution>),
     /// An execution of that name has ended.
     Ended(Arc<Execution>),
+    /// The flow was deleted meanwhile: nothing started.
+    FlowDeleted,
 }
 
 impl Flow {
@@ -215,6 +219,9 @@ impl Flow {
             return Self::found(existing);
         }
         let mut execs = write(&self.executions);
+        if execs.deleted {
+            return Started::FlowDeleted;
+        }
         if let Some((_, existing)) = execs.by_name.get(name) {
             return Self::found(existing);
         }
@@ -386,6 +393,18 @@ impl Flow {
     /// All schedules.
     pub fn all_schedules(&self) -> Vec<Arc<Schedule>> {
         read(&self.schedules).values().cloned().collect()
+    }
+
+    /// Mark the flow deleted (no execution starts afterwards) and return those still running.
+    pub fn mark_deleted(&self) -> Vec<Arc<Execution>> {
+        let mut execs = write(&self.executions);
+        execs.deleted = true;
+        execs
+            .newest_first
+            .values()
+            .filter(|e| e.status().in_progress())
+            .cloned()
+            .collect()
     }
 
     /// Every execution still in progress.

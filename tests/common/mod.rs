@@ -55,6 +55,12 @@ impl Answer {
         assert!(self.body["RequestId"].is_string());
         self
     }
+    /// Assert a success, by reference.
+    #[track_caller]
+    pub fn ok_ref(&self) -> &Self {
+        assert_eq!(self.status, 200, "expected success, got {:?}", self.body);
+        self
+    }
     /// Assert an error with this status and code, with the documented body shape.
     #[track_caller]
     pub fn err(self, status: u16, code: &str) -> Self {

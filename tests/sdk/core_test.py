@@ -21,16 +21,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
                       callback_checks, check_history, expect_error, hold_definition, more_actions_checks, need,
-                      one_line, pass_definition, rand_suffix, run_main)
+                      one_line, pass_definition, rand_suffix, run_main, schedule_checks)
 
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException  # noqa: E402
 from aliyunsdkcore.client import AcsClient  # noqa: E402
-from aliyunsdkfnf.request.v20190315 import (CreateFlowRequest, DeleteFlowRequest,  # noqa: E402
+from aliyunsdkfnf.request.v20190315 import (CreateFlowRequest, CreateScheduleRequest,  # noqa: E402
+                                            DeleteFlowRequest, DeleteScheduleRequest,
                                             DescribeExecutionRequest, DescribeFlowRequest,
-                                            GetExecutionHistoryRequest, ListExecutionsRequest, ListFlowsRequest,
+                                            DescribeScheduleRequest, GetExecutionHistoryRequest,
+                                            ListExecutionsRequest, ListFlowsRequest, ListSchedulesRequest,
                                             ReportTaskFailedRequest, ReportTaskSucceededRequest,
                                             StartExecutionRequest, StartSyncExecutionRequest,
-                                            StopExecutionRequest, UpdateFlowRequest)
+                                            StopExecutionRequest, UpdateFlowRequest, UpdateScheduleRequest)
 
 # The core SDK logs every ServerException at ERROR level; the suite reports errors itself.
 logging.getLogger('aliyunsdkcore').setLevel(logging.CRITICAL)
@@ -188,6 +190,63 @@ class Api:
             req.set_Error(error)
         if cause is not None:
             req.set_Cause(cause)
+        return self._do(req)
+
+
+    # ---- schedules (Enable is a Python bool: the SDK sends it as the text True/False)
+    @staticmethod
+    def _schedule_fields(req, cron=None, payload=None, enable=None, description=None):
+        if cron is not None:
+            req.set_CronExpression(cron)
+        if payload is not None:
+            req.set_Payload(payload)
+        if enable is not None:
+            req.set_Enable(enable)
+        if description is not None:
+            req.set_Description(description)
+
+    def create_schedule(self, flow, name, cron, payload=None, enable=None, description=None):
+        req = CreateScheduleRequest.CreateScheduleRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if name is not None:
+            req.set_ScheduleName(name)
+        self._schedule_fields(req, cron, payload, enable, description)
+        return self._do(req)
+
+    def describe_schedule(self, flow, name):
+        req = DescribeScheduleRequest.DescribeScheduleRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if name is not None:
+            req.set_ScheduleName(name)
+        return self._do(req)
+
+    def update_schedule(self, flow, name, cron=None, payload=None, enable=None, description=None):
+        req = UpdateScheduleRequest.UpdateScheduleRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if name is not None:
+            req.set_ScheduleName(name)
+        self._schedule_fields(req, cron, payload, enable, description)
+        return self._do(req)
+
+    def delete_schedule(self, flow, name):
+        req = DeleteScheduleRequest.DeleteScheduleRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if name is not None:
+            req.set_ScheduleName(name)
+        return self._do(req)
+
+    def list_schedules(self, flow, limit=None, next_token=None):
+        req = ListSchedulesRequest.ListSchedulesRequest()
+        if flow is not None:
+            req.set_FlowName(flow)
+        if limit is not None:
+            req.set_Limit(limit)
+        if next_token is not None:
+            req.set_NextToken(next_token)
         return self._do(req)
 
 
@@ -418,6 +477,10 @@ def main():
 
     # UpdateFlow, DeleteFlow, ListFlows, ListExecutions, StartSyncExecution (no DescribeRegions in this SDK).
     more_actions_checks(R, api, extract, sfx, 'core', sync=True, regions=False)
+
+    # Schedules (the five schedule actions of this SDK); last, because firing moves the emulated clock.
+    # No versions, aliases, MapRun actions or ListExecutions MapRunName/Qualifier in this SDK.
+    schedule_checks(R, api, extract, sfx, 'core')
 
     return R.finish()
 

@@ -475,6 +475,9 @@ async function main() {
 
   await callbackChecks(cli, sfx);
   await moreActionsChecks(cli, sfx);
+  // Schedules last: the firing check moves the emulated clock forward. This SDK has no versions, aliases,
+  // MapRun actions, and no MapRunName/Qualifier on listExecutions.
+  await scheduleChecks(cli, sfx);
 
   console.log(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
@@ -702,7 +705,7 @@ function checkExecItem(c, e, what, metadataOnly = false) {
 
 // Call fetch(nextToken) until NextToken is absent; checks page sizes and that NextToken names the first item
 // of the next page. Returns {items, pages}; items is null when the listing did not end.
-async function pageAll(c, fetch, key, limit, maxPages = 500) {
+async function pageAll(c, fetch, key, limit, maxPages = 500, nameKey = 'Name') {
   const items = [];
   const pages = [];
   let token;
@@ -714,10 +717,10 @@ async function pageAll(c, fetch, key, limit, maxPages = 500) {
       c.fail(`${key}: expected a list, got ${show(page)} (page ${pages.length + 1})`);
       return { items: null, pages };
     }
-    pages.push(page.map((x) => x.Name));
+    pages.push(page.map((x) => x[nameKey]));
     if (limit !== undefined && page.length > limit) c.fail(`page ${pages.length} has ${page.length} items, more than Limit ${limit}`);
     if (expectedFirst !== undefined) {
-      c.eq(page.length ? page[0].Name : null, expectedFirst, `first item of page ${pages.length} (the previous NextToken)`);
+      c.eq(page.length ? page[0][nameKey] : null, expectedFirst, `first item of page ${pages.length} (the previous NextToken)`);
     }
     items.push(...page);
     token = b.NextToken;
@@ -1037,6 +1040,274 @@ async function moreActionsChecks(cli, sfx) {
   await check('StartExecution on an Express flow -> InvalidArgument 400', async (c) => {
     need({ flows: st.lflows });
     await expectError(c, () => api.start(xflow, 'async1'), 'InvalidArgument', 400, 'StartExecution');
+  });
+}
+
+// ---------------------------------------------------------------- Schedules (createSchedule, describeSchedule,
+// updateSchedule, deleteSchedule, listSchedules) and their firing on the emulated clock
+// (README "Behaviour where the reference is silent", "Schedules"; api.md 6 "Schedules"). This SDK sends a JS
+// boolean Enable as the text true/false; deleteSchedule goes out as GET (no method set in lib/client.js).
+const SCHED_CRON = '0 * * * * *';
+const SCHED_PAYLOAD = '{"source": "schedule", "n": 1}';
+const SCHED_ADVANCE = 120;
+const SCHED_FIELDS = ['ScheduleId', 'ScheduleName', 'CronExpression', 'Description', 'Enable', 'Payload', 'CreatedTime',
+  'LastModifiedTime'];
+
+function parseTimeMs(v) {
+  if (typeof v !== 'string' || !TIME_RE.test(v)) return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+async function advanceClock(seconds) {
+  const r = await emulatorHttp('POST', `/_emulator/clock/advance?seconds=${seconds}`);
+  let body = r.text;
+  try { body = JSON.parse(r.text); } catch (e) { /* keep the text */ }
+  return { status: r.status, body };
+}
+
+function checkScheduleItem(c, s, what) {
+  if (!c.true(s && typeof s === 'object', `${what}: expected an object, got ${show(s)}`)) return;
+  for (const k of ['ScheduleId', 'ScheduleName', 'CronExpression']) {
+    c.true(typeof s[k] === 'string' && s[k], `${what}.${k}: expected a non-empty string, got ${show(s[k])}`);
+  }
+  c.true(typeof s.Enable === 'boolean', `${what}.Enable: expected a JSON boolean, got ${show(s.Enable)}`);
+  c.time(s.CreatedTime, `${what}.CreatedTime`);
+  c.time(s.LastModifiedTime, `${what}.LastModifiedTime`);
+  for (const k of ['Description', 'Payload']) {
+    if (s[k] !== undefined && s[k] !== null) c.true(typeof s[k] === 'string', `${what}.${k}: expected a string, got ${show(s[k])}`);
+  }
+}
+
+async function scheduleChecks(cli, sfx) {
+  const st = {};
+  const flow = `sdk_node_sch_${sfx}`;
+  const main = 'sch_main';
+  const off = 'sch_off';
+  const extra = 'sch_a_extra';
+  const desc = 'every minute';
+  const api = {
+    create: (f, n, cron, extraParams = {}) => call(cli, 'createSchedule',
+      { FlowName: f, ScheduleName: n, CronExpression: cron, ...extraParams }),
+    describe: (f, n) => call(cli, 'describeSchedule', { FlowName: f, ScheduleName: n }),
+    update: (f, n, params) => call(cli, 'updateSchedule', { FlowName: f, ScheduleName: n, ...params }),
+    del: (f, n) => call(cli, 'deleteSchedule', { FlowName: f, ScheduleName: n }),
+    list: (f, params = {}) => call(cli, 'listSchedules', { FlowName: f, ...params }),
+    listExecutions: (f) => call(cli, 'listExecutions', { FlowName: f, Limit: 100 }),
+  };
+
+  await check('Schedules: setup (a Pass flow)', async (c) => {
+    const b = await call(cli, 'createFlow', { Name: flow, Definition: passDefinition(flow), Description: 'scheduled', Type: 'FDL' });
+    c.eq(b.Name, flow, 'CreateFlow.Name');
+    st.flow = flow;
+  });
+
+  await check('CreateSchedule (CronExpression "0 * * * * *", Payload JSON object, Enable true): answer fields', async (c) => {
+    need({ flow: st.flow });
+    const b = await api.create(flow, main, SCHED_CRON, { Payload: SCHED_PAYLOAD, Enable: true, Description: desc });
+    st.main = b;
+    checkScheduleItem(c, b, 'CreateSchedule');
+    c.eq(b.ScheduleName, main, 'ScheduleName');
+    c.eq(b.CronExpression, SCHED_CRON, 'CronExpression');
+    c.eq(b.Payload, SCHED_PAYLOAD, 'Payload');
+    c.eq(b.Enable, true, 'Enable');
+    c.eq(b.Description, desc, 'Description');
+    c.true(b.RequestId, 'RequestId missing');
+  });
+
+  await check('DescribeSchedule returns the created schedule', async (c) => {
+    need({ created: st.main });
+    const b = await api.describe(flow, main);
+    checkScheduleItem(c, b, 'DescribeSchedule');
+    for (const k of SCHED_FIELDS) c.eq(b[k], st.main[k], `${k} (same as CreateSchedule)`);
+    c.true(b.RequestId, 'RequestId missing');
+  });
+
+  await check('CreateSchedule without Enable: Enable is false (default), no Payload', async (c) => {
+    need({ flow: st.flow });
+    const b = await api.create(flow, off, SCHED_CRON);
+    checkScheduleItem(c, b, 'CreateSchedule');
+    c.eq(b.Enable, false, 'Enable');
+    c.absent(b, 'Payload', 'CreateSchedule body');
+    c.eq((await api.describe(flow, off)).Enable, false, 'DescribeSchedule.Enable');
+    st.off = b;
+  });
+
+  await check('UpdateSchedule with only Description: omitted fields unchanged', async (c) => {
+    need({ created: st.main });
+    const b = await api.update(flow, main, { Description: 'changed' });
+    checkScheduleItem(c, b, 'UpdateSchedule');
+    c.eq(b.Description, 'changed', 'Description');
+    for (const k of ['ScheduleId', 'ScheduleName', 'CronExpression', 'Payload', 'Enable', 'CreatedTime']) {
+      c.eq(b[k], st.main[k], `${k} (unchanged)`);
+    }
+    if (typeof b.LastModifiedTime === 'string' && typeof st.main.LastModifiedTime === 'string') {
+      c.true(b.LastModifiedTime >= st.main.LastModifiedTime,
+        `LastModifiedTime went backwards: ${st.main.LastModifiedTime} -> ${b.LastModifiedTime}`);
+    }
+    c.true(b.RequestId, 'RequestId missing');
+    const d = await api.describe(flow, main);
+    for (const k of SCHED_FIELDS) c.eq(d[k], b[k], `DescribeSchedule.${k} (same as UpdateSchedule)`);
+    st.updated = true;
+  });
+
+  await check('UpdateSchedule Enable false, then Enable true (sent by the SDK as false/true)', async (c) => {
+    need({ updated: st.updated });
+    let b = await api.update(flow, main, { Enable: false });
+    c.eq(b.Enable, false, 'UpdateSchedule(Enable=false).Enable');
+    c.eq((await api.describe(flow, main)).Enable, false, 'DescribeSchedule.Enable after disabling');
+    c.eq(b.Description, 'changed', 'Description (unchanged)');
+    // Executions already started by a real minute boundary while enabled (normally none).
+    st.preFired = ((await api.listExecutions(flow)).Executions || []).length;
+    b = await api.update(flow, main, { Enable: true });
+    c.eq(b.Enable, true, 'UpdateSchedule(Enable=true).Enable');
+    c.eq((await api.describe(flow, main)).Enable, true, 'DescribeSchedule.Enable after enabling');
+    c.eq(b.Payload, SCHED_PAYLOAD, 'Payload (unchanged)');
+    c.eq(b.CronExpression, SCHED_CRON, 'CronExpression (unchanged)');
+    c.time(b.LastModifiedTime, 'LastModifiedTime');
+    st.enabledAt = b.LastModifiedTime;
+  });
+
+  await check('UpdateSchedule CronExpression (@every 1m30s) and Payload on the disabled schedule', async (c) => {
+    need({ off: st.off });
+    const b = await api.update(flow, off, { CronExpression: '@every 1m30s', Payload: '{"k": "v"}' });
+    c.eq(b.CronExpression, '@every 1m30s', 'CronExpression');
+    c.eq(b.Payload, '{"k": "v"}', 'Payload');
+    c.eq(b.Enable, false, 'Enable (unchanged)');
+    c.eq(b.ScheduleId, st.off.ScheduleId, 'ScheduleId (unchanged)');
+    const d = await api.describe(flow, off);
+    c.eq(d.CronExpression, '@every 1m30s', 'DescribeSchedule.CronExpression');
+    c.eq(d.Payload, '{"k": "v"}', 'DescribeSchedule.Payload');
+  });
+
+  await check('CreateSchedule with an existing name -> ScheduleAlreadyExists 409', async (c) => {
+    need({ created: st.main });
+    const info = await expectError(c, () => api.create(flow, main, SCHED_CRON), 'ScheduleAlreadyExists', 409, 'CreateSchedule');
+    if (info) c.eq(info.message, `The schedule ${main} already exists in flow ${flow}.`, 'Message');
+  });
+
+  for (const cron of ['* * * * *', 'bogus', '61 * * * * *']) {
+    await check(`CreateSchedule with CronExpression '${cron}' -> InvalidArgument 400, not created`, async (c) => {
+      need({ flow: st.flow });
+      await expectError(c, () => api.create(flow, 'sch_bad', cron, { Enable: true }), 'InvalidArgument', 400, 'CreateSchedule');
+      await expectError(c, () => api.describe(flow, 'sch_bad'), 'ScheduleNotExists', 404, 'DescribeSchedule');
+    });
+  }
+  await check('UpdateSchedule with a bad CronExpression -> InvalidArgument 400, nothing changed', async (c) => {
+    need({ updated: st.updated });
+    await expectError(c, () => api.update(flow, main, { CronExpression: '0 * * *', Description: 'nope' }),
+      'InvalidArgument', 400, 'UpdateSchedule');
+    const d = await api.describe(flow, main);
+    c.eq(d.CronExpression, SCHED_CRON, 'DescribeSchedule.CronExpression');
+    c.eq(d.Description, 'changed', 'DescribeSchedule.Description');
+  });
+  for (const payload of ['[1]', '{not json']) {
+    await check(`CreateSchedule with Payload '${payload}' (not a JSON object) -> InvalidArgument 400`, async (c) => {
+      need({ flow: st.flow });
+      await expectError(c, () => api.create(flow, 'sch_badp', SCHED_CRON, { Payload: payload }), 'InvalidArgument', 400,
+        'CreateSchedule');
+    });
+  }
+
+  await check('DescribeSchedule of an unknown schedule -> ScheduleNotExists 404 with the documented message', async (c) => {
+    need({ flow: st.flow });
+    const info = await expectError(c, () => api.describe(flow, `nosuch_${sfx}`), 'ScheduleNotExists', 404, 'DescribeSchedule');
+    if (info) c.eq(info.message, `The schedule nosuch_${sfx} for flow ${flow} does not exist.`, 'Message');
+  });
+  await check('UpdateSchedule / DeleteSchedule of an unknown schedule -> ScheduleNotExists 404', async (c) => {
+    need({ flow: st.flow });
+    await expectError(c, () => api.update(flow, `nosuch_${sfx}`, { Description: 'x' }), 'ScheduleNotExists', 404, 'UpdateSchedule');
+    await expectError(c, () => api.del(flow, `nosuch_${sfx}`), 'ScheduleNotExists', 404, 'DeleteSchedule');
+  });
+  await check('schedule actions on an unknown flow -> FlowNotExists 404', async (c) => {
+    const nf = `nosuch_flow_${sfx}`;
+    await expectError(c, () => api.create(nf, main, SCHED_CRON), 'FlowNotExists', 404, 'CreateSchedule');
+    await expectError(c, () => api.describe(nf, main), 'FlowNotExists', 404, 'DescribeSchedule');
+    await expectError(c, () => api.update(nf, main, { Description: 'x' }), 'FlowNotExists', 404, 'UpdateSchedule');
+    await expectError(c, () => api.del(nf, main), 'FlowNotExists', 404, 'DeleteSchedule');
+    await expectError(c, () => api.list(nf), 'FlowNotExists', 404, 'ListSchedules');
+  });
+
+  const names = [main, off, extra].sort(byName);
+  await check('ListSchedules paged with Limit 2 until NextToken is absent: by name, all fields', async (c) => {
+    need({ created: st.main, off: st.off });
+    await api.create(flow, extra, SCHED_CRON, { Enable: false, Description: 'third' });
+    const { items, pages } = await pageAll(c, (t) => api.list(flow, t ? { Limit: 2, NextToken: t } : { Limit: 2 }),
+      'Schedules', 2, 500, 'ScheduleName');
+    c.eq(pages, [names.slice(0, 2), names.slice(2, 3)], 'pages');
+    for (const s of items || []) {
+      checkScheduleItem(c, s, `Schedules[${s.ScheduleName}]`);
+      if (s.ScheduleName === main) {
+        const d = await api.describe(flow, main);
+        for (const k of SCHED_FIELDS) c.eq(s[k], d[k], `Schedules[${main}].${k} (same as DescribeSchedule)`);
+      }
+    }
+    st.listed = true;
+  });
+  await check('ListSchedules without Limit: all schedules, no NextToken; Limit 1 pages one by one', async (c) => {
+    need({ listed: st.listed });
+    const b = await api.list(flow);
+    c.eq((b.Schedules || []).map((s) => s.ScheduleName), names, 'ScheduleNames');
+    c.absent(b, 'NextToken', 'ListSchedules body');
+    c.true(b.RequestId, 'RequestId missing');
+    const { pages } = await pageAll(c, (t) => api.list(flow, t ? { Limit: 1, NextToken: t } : { Limit: 1 }),
+      'Schedules', 1, 500, 'ScheduleName');
+    c.eq(pages, names.map((n) => [n]), 'pages with Limit 1');
+  });
+  for (const lim of [0, 1001]) {
+    await check(`ListSchedules Limit ${lim} -> InvalidArgument 400`, async (c) => {
+      need({ flow: st.flow });
+      await expectError(c, () => api.list(flow, { Limit: lim }), 'InvalidArgument', 400, 'ListSchedules');
+    });
+  }
+
+  // ---- firing on the emulated clock
+  const nameRe = new RegExp(`^${main}-[0-9a-f]{32}$`);
+  await check(`schedule firing: clock advance ${SCHED_ADVANCE} s starts one execution per minute boundary (2), Input = Payload`, async (c) => {
+    need({ enabled: st.enabledAt });
+    const adv = await advanceClock(SCHED_ADVANCE);
+    c.eq(adv.status, 200, `POST /_emulator/clock/advance status (body ${show(adv.body)})`);
+    const nowMs = parseTimeMs(adv.body && adv.body.Now);
+    const startMs = parseTimeMs(st.enabledAt);
+    need({ clockNow: nowMs, timerStart: startMs });
+    // Occurrences of "0 * * * * *" in (timer start, now]: 2, or 3 if a real minute boundary passed between
+    // the UpdateSchedule that restarted the timer and the advance.
+    const boundaries = Math.floor(nowMs / 60000) - Math.floor(startMs / 60000);
+    c.true(boundaries === 2 || boundaries === 3, `minute boundaries between ${st.enabledAt} and ${adv.body.Now}: ${boundaries}`);
+    const expected = boundaries + (st.preFired || 0);
+    const deadline = Date.now() + 5000;
+    let execs;
+    for (;;) {
+      execs = (await api.listExecutions(flow)).Executions || [];
+      const done = execs.filter((e) => !['Starting', 'Running'].includes(e.Status));
+      if ((execs.length >= expected && done.length === execs.length) || Date.now() > deadline) break;
+      await sleep(50);
+    }
+    c.eq(execs.length, expected, `number of executions started by the schedule (${show(execs.map((e) => e.Name))})`);
+    for (const e of execs) {
+      c.true(typeof e.Name === 'string' && nameRe.test(e.Name), `execution name: expected ${main}-{32 hex digits}, got ${show(e.Name)}`);
+      c.eq(e.Input, SCHED_PAYLOAD, `Executions[${e.Name}].Input (the Payload)`);
+      c.eq(e.Status, 'Succeeded', `Executions[${e.Name}].Status`);
+      checkExecItem(c, e, `Executions[${e.Name}]`);
+    }
+    st.fired = execs.length;
+  });
+
+  await check('DeleteSchedule -> 200; DescribeSchedule then ScheduleNotExists; the timer stops', async (c) => {
+    need({ fired: st.fired });
+    const b = await api.del(flow, main);
+    c.true(b.RequestId, `RequestId missing in ${show(b)}`);
+    await expectError(c, () => api.describe(flow, main), 'ScheduleNotExists', 404, 'DescribeSchedule');
+    await expectError(c, () => api.del(flow, main), 'ScheduleNotExists', 404, 'DeleteSchedule (again)');
+    c.eq(((await api.list(flow)).Schedules || []).map((s) => s.ScheduleName), [off, extra].sort(byName),
+      'ListSchedules after the delete');
+    const adv = await advanceClock(60);
+    c.eq(adv.status, 200, `POST /_emulator/clock/advance status (body ${show(adv.body)})`);
+    await sleep(100);
+    const execs = (await api.listExecutions(flow)).Executions || [];
+    c.eq(execs.length, st.fired, 'number of executions after another minute (deleted schedule must not fire)');
+    for (const n of [off, extra]) await api.del(flow, n);
+    c.eq((await api.list(flow)).Schedules || [], [], 'ListSchedules after deleting all');
   });
 }
 

@@ -560,9 +560,10 @@ def check_exec_item(c, e, what, metadata_only=False):
             c.absent(e, 'Output', f'{what} (not Succeeded)')
 
 
-def page_all(c, fetch, key, limit, max_pages=500):
+def page_all(c, fetch, key, limit, max_pages=500, name_key='Name'):
     """Call fetch(next_token) until NextToken is absent. Checks page sizes and that NextToken is the
-    name of the first item of the next page. Returns (items, pages) or (None, pages) on a loop."""
+    name (item[name_key]) of the first item of the next page. Returns (items, pages) or (None, pages)
+    on a loop."""
     items, token, pages, expected_first = [], None, [], None
     for _ in range(max_pages):
         b = fetch(token)
@@ -570,11 +571,11 @@ def page_all(c, fetch, key, limit, max_pages=500):
         if not isinstance(page, list):
             c.fail(f'{key}: expected a list, got {page!r} (page {len(pages) + 1})')
             return None, pages
-        pages.append([x.get('Name') for x in page])
+        pages.append([x.get(name_key) for x in page])
         if limit is not None and len(page) > limit:
             c.fail(f'page {len(pages)} has {len(page)} items, more than Limit {limit}')
         if expected_first is not None:
-            c.eq(page[0].get('Name') if page else None, expected_first,
+            c.eq(page[0].get(name_key) if page else None, expected_first,
                  f'first item of page {len(pages)} (the previous NextToken)')
         items.extend(page)
         token = b.get('NextToken')
@@ -978,3 +979,280 @@ def more_actions_checks(R, api, extract, sfx, suite, sync=True, regions=False, m
             c.true('Hangzhou' in (hz.get('LocalName') or ''), f'en-US cn-hangzhou LocalName: got {hz.get("LocalName")!r}')
         with R.check('DescribeRegions with an unknown AcceptLanguage -> InvalidArgument 400') as c:
             expect_error(c, lambda: api.describe_regions('fr'), extract, 'InvalidArgument', 400, 'DescribeRegions')
+
+
+# ---------------------------------------------------------------- Schedules (CreateSchedule, DescribeSchedule,
+# UpdateSchedule, DeleteSchedule, ListSchedules) and their firing on the emulated clock
+# (README "Behaviour where the reference is silent", "Schedules"; api.md 6 "Schedules").
+# Adapter methods (raw-key dicts back; None = parameter not sent):
+#   create_schedule(flow, name, cron, payload=None, enable=None, description=None),
+#   describe_schedule(flow, name), update_schedule(flow, name, cron=None, payload=None, enable=None,
+#   description=None), delete_schedule(flow, name), list_schedules(flow, limit=None, next_token=None)
+# The Python SDKs send a Python bool Enable as the text True/False (api.md CreateSchedule.Enable).
+
+SCHED_CRON = '0 * * * * *'  # the documented example: second 0 of every minute
+SCHED_PAYLOAD = '{"source": "schedule", "n": 1}'
+SCHED_ADVANCE = 120  # seconds: crosses two minute boundaries
+
+
+def parse_time_ms(value):
+    """'2019-01-01T01:01:01.001Z' -> milliseconds since the epoch (None when unreadable)."""
+    import datetime
+    try:
+        dt = datetime.datetime.strptime(value, '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    return int(round(dt.timestamp() * 1000))
+
+
+def advance_clock(seconds):
+    """POST /_emulator/clock/advance?seconds=N; returns (status, parsed body or text)."""
+    status, text = emulator_http('POST', f'/_emulator/clock/advance?seconds={seconds}')
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def check_schedule_item(c, s, what):
+    """Field types of one schedule object (Create/Describe/UpdateSchedule answer, ListSchedules item)."""
+    if not isinstance(s, dict):
+        c.fail(f'{what}: expected an object, got {s!r}')
+        return
+    for k in ('ScheduleId', 'ScheduleName', 'CronExpression'):
+        c.true(isinstance(s.get(k), str) and s.get(k), f'{what}.{k}: expected a non-empty string, got {s.get(k)!r}')
+    c.true(isinstance(s.get('Enable'), bool), f'{what}.Enable: expected a JSON boolean, got {s.get("Enable")!r}')
+    c.time(s.get('CreatedTime'), f'{what}.CreatedTime')
+    c.time(s.get('LastModifiedTime'), f'{what}.LastModifiedTime')
+    for k in ('Description', 'Payload'):
+        if s.get(k) is not None:
+            c.true(isinstance(s.get(k), str), f'{what}.{k}: expected a string, got {s.get(k)!r}')
+
+
+SCHED_FIELDS = ('ScheduleId', 'ScheduleName', 'CronExpression', 'Description', 'Enable', 'Payload', 'CreatedTime',
+                'LastModifiedTime')
+
+
+def schedule_checks(R, api, extract, sfx, suite, missing_checks=True):
+    """Run last in a suite: the firing check moves the shared emulated clock forward."""
+    st = {}
+    flow = f'sdk_{suite}_sch_{sfx}'
+    main, off, extra = 'sch_main', 'sch_off', 'sch_a_extra'
+    desc = 'every minute'
+
+    with R.check('Schedules: setup (a Pass flow)') as c:
+        b = api.create_flow(flow, pass_definition(flow), 'scheduled')
+        c.eq(b.get('Name'), flow, 'CreateFlow.Name')
+        st['flow'] = flow
+
+    with R.check('CreateSchedule (CronExpression "0 * * * * *", Payload JSON object, Enable true): answer fields') as c:
+        need(flow=st.get('flow'))
+        b = api.create_schedule(flow, main, SCHED_CRON, payload=SCHED_PAYLOAD, enable=True, description=desc)
+        st['main'] = b
+        check_schedule_item(c, b, 'CreateSchedule')
+        c.eq(b.get('ScheduleName'), main, 'ScheduleName')
+        c.eq(b.get('CronExpression'), SCHED_CRON, 'CronExpression')
+        c.eq(b.get('Payload'), SCHED_PAYLOAD, 'Payload')
+        c.eq(b.get('Enable'), True, 'Enable')
+        c.eq(b.get('Description'), desc, 'Description')
+        c.true(b.get('RequestId'), 'RequestId missing')
+
+    with R.check('DescribeSchedule returns the created schedule') as c:
+        need(created=st.get('main'))
+        b = api.describe_schedule(flow, main)
+        check_schedule_item(c, b, 'DescribeSchedule')
+        for k in SCHED_FIELDS:
+            c.eq(b.get(k), st['main'].get(k), f'{k} (same as CreateSchedule)')
+        c.true(b.get('RequestId'), 'RequestId missing')
+
+    with R.check('CreateSchedule without Enable: Enable is false (default), no Payload') as c:
+        need(flow=st.get('flow'))
+        b = api.create_schedule(flow, off, SCHED_CRON)
+        check_schedule_item(c, b, 'CreateSchedule')
+        c.eq(b.get('Enable'), False, 'Enable')
+        c.absent(b, 'Payload', 'CreateSchedule body')
+        d = api.describe_schedule(flow, off)
+        c.eq(d.get('Enable'), False, 'DescribeSchedule.Enable')
+        st['off'] = b
+
+    with R.check('UpdateSchedule with only Description: omitted fields unchanged') as c:
+        need(created=st.get('main'))
+        created = st['main']
+        b = api.update_schedule(flow, main, description='changed')
+        check_schedule_item(c, b, 'UpdateSchedule')
+        c.eq(b.get('Description'), 'changed', 'Description')
+        for k in ('ScheduleId', 'ScheduleName', 'CronExpression', 'Payload', 'Enable', 'CreatedTime'):
+            c.eq(b.get(k), created.get(k), f'{k} (unchanged)')
+        if isinstance(b.get('LastModifiedTime'), str) and isinstance(created.get('LastModifiedTime'), str):
+            c.true(b['LastModifiedTime'] >= created['LastModifiedTime'],
+                   f'LastModifiedTime went backwards: {created["LastModifiedTime"]} -> {b["LastModifiedTime"]}')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        d = api.describe_schedule(flow, main)
+        for k in SCHED_FIELDS:
+            c.eq(d.get(k), b.get(k), f'DescribeSchedule.{k} (same as UpdateSchedule)')
+        st['updated'] = True
+
+    with R.check('UpdateSchedule Enable false, then Enable true (sent by the SDK as False/True)') as c:
+        need(updated=st.get('updated'))
+        b = api.update_schedule(flow, main, enable=False)
+        c.eq(b.get('Enable'), False, 'UpdateSchedule(Enable=false).Enable')
+        c.eq(api.describe_schedule(flow, main).get('Enable'), False, 'DescribeSchedule.Enable after disabling')
+        c.eq(b.get('Description'), 'changed', 'Description (unchanged)')
+        # Executions already started by a real minute boundary while enabled (normally none).
+        st['pre_fired'] = len(api.list_executions(flow, limit=100).get('Executions') or [])
+        b = api.update_schedule(flow, main, enable=True)
+        c.eq(b.get('Enable'), True, 'UpdateSchedule(Enable=true).Enable')
+        c.eq(api.describe_schedule(flow, main).get('Enable'), True, 'DescribeSchedule.Enable after enabling')
+        c.eq(b.get('Payload'), SCHED_PAYLOAD, 'Payload (unchanged)')
+        c.eq(b.get('CronExpression'), SCHED_CRON, 'CronExpression (unchanged)')
+        c.time(b.get('LastModifiedTime'), 'LastModifiedTime')
+        st['enabled_at'] = b.get('LastModifiedTime')
+
+    with R.check('UpdateSchedule CronExpression (@every 1m30s) and Payload on the disabled schedule') as c:
+        need(off=st.get('off'))
+        b = api.update_schedule(flow, off, cron='@every 1m30s', payload='{"k": "v"}')
+        c.eq(b.get('CronExpression'), '@every 1m30s', 'CronExpression')
+        c.eq(b.get('Payload'), '{"k": "v"}', 'Payload')
+        c.eq(b.get('Enable'), False, 'Enable (unchanged)')
+        c.eq(b.get('ScheduleId'), st['off'].get('ScheduleId'), 'ScheduleId (unchanged)')
+        d = api.describe_schedule(flow, off)
+        c.eq(d.get('CronExpression'), '@every 1m30s', 'DescribeSchedule.CronExpression')
+        c.eq(d.get('Payload'), '{"k": "v"}', 'DescribeSchedule.Payload')
+
+    with R.check('CreateSchedule with an existing name -> ScheduleAlreadyExists 409') as c:
+        need(created=st.get('main'))
+        info = expect_error(c, lambda: api.create_schedule(flow, main, SCHED_CRON), extract,
+                            'ScheduleAlreadyExists', 409, 'CreateSchedule')
+        if info:
+            c.eq(info['message'], f'The schedule {main} already exists in flow {flow}.', 'Message')
+
+    for cron in ('* * * * *', 'bogus', '61 * * * * *'):
+        with R.check(f'CreateSchedule with CronExpression {cron!r} -> InvalidArgument 400, not created') as c:
+            need(flow=st.get('flow'))
+            expect_error(c, lambda: api.create_schedule(flow, 'sch_bad', cron, enable=True), extract,
+                         'InvalidArgument', 400, 'CreateSchedule')
+            expect_error(c, lambda: api.describe_schedule(flow, 'sch_bad'), extract, 'ScheduleNotExists', 404,
+                         'DescribeSchedule')
+    with R.check('UpdateSchedule with a bad CronExpression -> InvalidArgument 400, nothing changed') as c:
+        need(updated=st.get('updated'))
+        expect_error(c, lambda: api.update_schedule(flow, main, cron='0 * * *', description='nope'), extract,
+                     'InvalidArgument', 400, 'UpdateSchedule')
+        d = api.describe_schedule(flow, main)
+        c.eq(d.get('CronExpression'), SCHED_CRON, 'DescribeSchedule.CronExpression')
+        c.eq(d.get('Description'), 'changed', 'DescribeSchedule.Description')
+    for payload in ('[1]', '{not json'):
+        with R.check(f'CreateSchedule with Payload {payload!r} (not a JSON object) -> InvalidArgument 400') as c:
+            need(flow=st.get('flow'))
+            expect_error(c, lambda: api.create_schedule(flow, 'sch_badp', SCHED_CRON, payload=payload), extract,
+                         'InvalidArgument', 400, 'CreateSchedule')
+
+    with R.check('DescribeSchedule of an unknown schedule -> ScheduleNotExists 404 with the documented message') as c:
+        need(flow=st.get('flow'))
+        info = expect_error(c, lambda: api.describe_schedule(flow, f'nosuch_{sfx}'), extract, 'ScheduleNotExists', 404,
+                            'DescribeSchedule')
+        if info:
+            c.eq(info['message'], f'The schedule nosuch_{sfx} for flow {flow} does not exist.', 'Message')
+    with R.check('UpdateSchedule / DeleteSchedule of an unknown schedule -> ScheduleNotExists 404') as c:
+        need(flow=st.get('flow'))
+        expect_error(c, lambda: api.update_schedule(flow, f'nosuch_{sfx}', description='x'), extract,
+                     'ScheduleNotExists', 404, 'UpdateSchedule')
+        expect_error(c, lambda: api.delete_schedule(flow, f'nosuch_{sfx}'), extract, 'ScheduleNotExists', 404,
+                     'DeleteSchedule')
+    with R.check('schedule actions on an unknown flow -> FlowNotExists 404') as c:
+        nf = f'nosuch_flow_{sfx}'
+        expect_error(c, lambda: api.create_schedule(nf, main, SCHED_CRON), extract, 'FlowNotExists', 404,
+                     'CreateSchedule')
+        expect_error(c, lambda: api.describe_schedule(nf, main), extract, 'FlowNotExists', 404, 'DescribeSchedule')
+        expect_error(c, lambda: api.update_schedule(nf, main, description='x'), extract, 'FlowNotExists', 404,
+                     'UpdateSchedule')
+        expect_error(c, lambda: api.delete_schedule(nf, main), extract, 'FlowNotExists', 404, 'DeleteSchedule')
+        expect_error(c, lambda: api.list_schedules(nf), extract, 'FlowNotExists', 404, 'ListSchedules')
+
+    names = sorted([main, off, extra])
+    with R.check('ListSchedules paged with Limit 2 until NextToken is absent: by name, all fields') as c:
+        need(created=st.get('main'), off=st.get('off'))
+        api.create_schedule(flow, extra, SCHED_CRON, enable=False, description='third')
+        items, pages = page_all(c, lambda t: api.list_schedules(flow, limit=2, next_token=t), 'Schedules', 2,
+                                name_key='ScheduleName')
+        c.eq(pages, [names[0:2], names[2:3]], 'pages')
+        for s in items or []:
+            check_schedule_item(c, s, f'Schedules[{s.get("ScheduleName")}]')
+            if s.get('ScheduleName') == main:
+                d = api.describe_schedule(flow, main)
+                for k in SCHED_FIELDS:
+                    c.eq(s.get(k), d.get(k), f'Schedules[{main}].{k} (same as DescribeSchedule)')
+        st['listed'] = True
+    with R.check('ListSchedules without Limit: all schedules, no NextToken; Limit 1 pages one by one') as c:
+        need(listed=st.get('listed'))
+        b = api.list_schedules(flow)
+        c.eq([s.get('ScheduleName') for s in b.get('Schedules') or []], names, 'ScheduleNames')
+        c.absent(b, 'NextToken', 'ListSchedules body')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        _, pages = page_all(c, lambda t: api.list_schedules(flow, limit=1, next_token=t), 'Schedules', 1,
+                            name_key='ScheduleName')
+        c.eq(pages, [[n] for n in names], 'pages with Limit 1')
+    for lim in (0, 1001):
+        with R.check(f'ListSchedules Limit {lim} -> InvalidArgument 400') as c:
+            need(flow=st.get('flow'))
+            expect_error(c, lambda: api.list_schedules(flow, limit=lim), extract, 'InvalidArgument', 400,
+                         'ListSchedules')
+    if missing_checks:
+        with R.check('CreateSchedule without CronExpression -> MissingRequiredParams 400') as c:
+            need(flow=st.get('flow'))
+            expect_error(c, lambda: api.create_schedule(flow, 'sch_nocron', None), extract,
+                         'MissingRequiredParams', 400, 'CreateSchedule')
+        with R.check('DescribeSchedule without ScheduleName -> MissingRequiredParams 400') as c:
+            need(flow=st.get('flow'))
+            expect_error(c, lambda: api.describe_schedule(flow, None), extract, 'MissingRequiredParams', 400,
+                         'DescribeSchedule')
+
+    # ---- firing on the emulated clock
+    name_re = re.compile('^' + re.escape(main) + r'-[0-9a-f]{32}$')
+    with R.check(f'schedule firing: clock advance {SCHED_ADVANCE} s starts one execution per minute boundary '
+                 f'(2), Input = Payload') as c:
+        need(enabled=st.get('enabled_at'))
+        status, adv = advance_clock(SCHED_ADVANCE)
+        c.eq(status, 200, f'POST /_emulator/clock/advance status (body {adv!r})')
+        now_ms = parse_time_ms(adv.get('Now')) if isinstance(adv, dict) else None
+        start_ms = parse_time_ms(st['enabled_at'])
+        need(clock_now=now_ms, timer_start=start_ms)
+        # Occurrences of "0 * * * * *" in (timer start, now]: 2, or 3 if a real minute boundary passed
+        # between the UpdateSchedule that restarted the timer and the advance.
+        boundaries = now_ms // 60000 - start_ms // 60000
+        c.true(boundaries in (2, 3), f'minute boundaries between {st["enabled_at"]} and {adv.get("Now")}: {boundaries}')
+        expected = boundaries + (st.get('pre_fired') or 0)
+        deadline = time.time() + 5
+        while True:
+            execs = api.list_executions(flow, limit=100).get('Executions') or []
+            done = [e for e in execs if e.get('Status') not in ('Starting', 'Running')]
+            if (len(execs) >= expected and len(done) == len(execs)) or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        c.eq(len(execs), expected, f'number of executions started by the schedule ({[e.get("Name") for e in execs]})')
+        for e in execs:
+            n = e.get('Name')
+            c.true(isinstance(n, str) and name_re.match(n),
+                   f'execution name: expected {main}-{{32 hex digits}}, got {n!r}')
+            c.eq(e.get('Input'), SCHED_PAYLOAD, f'Executions[{n}].Input (the Payload)')
+            c.eq(e.get('Status'), 'Succeeded', f'Executions[{n}].Status')
+            check_exec_item(c, e, f'Executions[{n}]')
+        st['fired'] = len(execs)
+
+    with R.check('DeleteSchedule -> 200; DescribeSchedule then ScheduleNotExists; the timer stops') as c:
+        need(fired=st.get('fired'))
+        b = api.delete_schedule(flow, main)
+        c.true(b.get('RequestId'), f'RequestId missing in {b!r}')
+        expect_error(c, lambda: api.describe_schedule(flow, main), extract, 'ScheduleNotExists', 404,
+                     'DescribeSchedule')
+        expect_error(c, lambda: api.delete_schedule(flow, main), extract, 'ScheduleNotExists', 404,
+                     'DeleteSchedule (again)')
+        c.eq([s.get('ScheduleName') for s in api.list_schedules(flow).get('Schedules') or []],
+             sorted([off, extra]), 'ListSchedules after the delete')
+        status, adv = advance_clock(60)
+        c.eq(status, 200, f'POST /_emulator/clock/advance status (body {adv!r})')
+        time.sleep(0.1)
+        execs = api.list_executions(flow, limit=100).get('Executions') or []
+        c.eq(len(execs), st['fired'], 'number of executions after another minute (deleted schedule must not fire)')
+        for n in (off, extra):
+            api.delete_schedule(flow, n)
+        c.eq(api.list_schedules(flow).get('Schedules') or [], [], 'ListSchedules after deleting all')

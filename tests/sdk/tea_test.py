@@ -12,8 +12,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      callback_checks, check_history, expect_error, hold_definition, more_actions_checks, need,
-                      one_line, pass_definition, rand_suffix, run_main)
+                      callback_checks, check_exec_item, check_history, expect_error, express_definition,
+                      hold_definition, more_actions_checks, need, one_line, page_all, pass_definition, rand_suffix,
+                      run_main, schedule_checks, wait_until_done)
 
 from alibabacloud_fnf20190315 import models as m  # noqa: E402
 from alibabacloud_fnf20190315.client import Client  # noqa: E402
@@ -135,10 +136,11 @@ class TeaApi:
         return self._body(self.cli.list_flows(m.ListFlowsRequest(limit=limit, next_token=next_token)))
 
     def list_executions(self, flow, limit=None, next_token=None, status=None, prefix=None, begin=None, end=None,
-                        metadata_only=None):
+                        metadata_only=None, qualifier=None, map_run_name=None):
         return self._body(self.cli.list_executions(m.ListExecutionsRequest(
             flow_name=flow, limit=limit, next_token=next_token, status=status, execution_name_prefix=prefix,
-            started_time_begin=begin, started_time_end=end, metadata_only=metadata_only)))
+            started_time_begin=begin, started_time_end=end, metadata_only=metadata_only, qualifier=qualifier,
+            map_run_name=map_run_name)))
 
     def start_sync_execution(self, flow, name=None, input_=None):
         return self._body(self.cli.start_sync_execution(m.StartSyncExecutionRequest(
@@ -146,6 +148,491 @@ class TeaApi:
 
     def describe_regions(self, accept_language=None):
         return self._body(self.cli.describe_regions(m.DescribeRegionsRequest(accept_language=accept_language)))
+
+    # ---- schedules
+    def create_schedule(self, flow, name, cron, payload=None, enable=None, description=None):
+        return self._body(self.cli.create_schedule(m.CreateScheduleRequest(
+            flow_name=flow, schedule_name=name, cron_expression=cron, payload=payload, enable=enable,
+            description=description)))
+
+    def describe_schedule(self, flow, name):
+        return self._body(self.cli.describe_schedule(m.DescribeScheduleRequest(flow_name=flow, schedule_name=name)))
+
+    def update_schedule(self, flow, name, cron=None, payload=None, enable=None, description=None):
+        return self._body(self.cli.update_schedule(m.UpdateScheduleRequest(
+            flow_name=flow, schedule_name=name, cron_expression=cron, payload=payload, enable=enable,
+            description=description)))
+
+    def delete_schedule(self, flow, name):
+        return self._body(self.cli.delete_schedule(m.DeleteScheduleRequest(flow_name=flow, schedule_name=name)))
+
+    def list_schedules(self, flow, limit=None, next_token=None):
+        return self._body(self.cli.list_schedules(m.ListSchedulesRequest(
+            flow_name=flow, limit=limit, next_token=next_token)))
+
+    # ---- versions and aliases (Tea only)
+    def describe_flow_version(self, name, version):
+        return self._body(self.cli.describe_flow(m.DescribeFlowRequest(name=name, flow_version=version)))
+
+    def publish_flow_version(self, flow, description=None):
+        return self._body(self.cli.publish_flow_version(m.PublishFlowVersionRequest(
+            flow_name=flow, description=description)))
+
+    def list_flow_versions(self, flow, limit=None, next_token=None):
+        return self._body(self.cli.list_flow_versions(m.ListFlowVersionsRequest(
+            flow_name=flow, limit=limit, next_token=next_token)))
+
+    def delete_flow_version(self, flow, version):
+        return self._body(self.cli.delete_flow_version(m.DeleteFlowVersionRequest(
+            flow_name=flow, flow_version=version)))
+
+    def start_qualified(self, flow, name, input_, qualifier):
+        return self._body(self.cli.start_execution(m.StartExecutionRequest(
+            flow_name=flow, execution_name=name, input=input_, qualifier=qualifier)))
+
+    def start_sync_qualified(self, flow, name, input_, qualifier):
+        return self._body(self.cli.start_sync_execution(m.StartSyncExecutionRequest(
+            flow_name=flow, execution_name=name, input=input_, qualifier=qualifier)))
+
+    def create_flow_alias(self, flow, name, routes, description=None):
+        """routes: [(version, weight)]; the SDK shrinks RoutingConfigurations to a JSON string itself."""
+        rc = None if routes is None else [m.CreateFlowAliasRequestRoutingConfigurations(version=v, weight=w)
+                                          for v, w in routes]
+        return self._body(self.cli.create_flow_alias(m.CreateFlowAliasRequest(
+            flow_name=flow, name=name, routing_configurations=rc, description=description)))
+
+    def describe_flow_alias(self, flow, name):
+        return self._body(self.cli.describe_flow_alias(m.DescribeFlowAliasRequest(flow_name=flow, name=name)))
+
+    def update_flow_alias(self, flow, name, routes=None, description=None):
+        rc = None if routes is None else [m.UpdateFlowAliasRequestRoutingConfigurations(version=v, weight=w)
+                                          for v, w in routes]
+        return self._body(self.cli.update_flow_alias(m.UpdateFlowAliasRequest(
+            flow_name=flow, name=name, routing_configurations=rc, description=description)))
+
+    def list_flow_aliases(self, flow, limit=None, next_token=None):
+        return self._body(self.cli.list_flow_aliases(m.ListFlowAliasesRequest(
+            flow_name=flow, limit=limit, next_token=next_token)))
+
+    def delete_flow_alias(self, flow, name):
+        return self._body(self.cli.delete_flow_alias(m.DeleteFlowAliasRequest(flow_name=flow, name=name)))
+
+    # ---- distributed Map
+    def describe_map_run(self, flow, execution, map_run):
+        return self._body(self.cli.describe_map_run(m.DescribeMapRunRequest(
+            flow_name=flow, execution_name=execution, map_run_name=map_run)))
+
+    def update_map_run(self, flow, execution, map_run, concurrency=None):
+        return self._body(self.cli.update_map_run(m.UpdateMapRunRequest(
+            flow_name=flow, execution_name=execution, map_run_name=map_run, concurrency=concurrency)))
+
+
+# ---------------------------------------------------------------- versions and aliases (Tea only)
+# README "Behaviour where the reference is silent": "Versions and aliases"; api.md 6 "Versions and aliases".
+
+def version_alias_checks(R, api, sfx):
+    st = {}
+    vflow = f'sdk_tea_ver_{sfx}'
+    def1 = pass_definition(vflow)       # output = input
+    def2 = express_definition(vflow)    # output = {"got": $Input.key}
+    out1 = json.loads(INPUT)
+    out2 = {'got': 'value'}
+    ran = {}  # execution name -> version number it ran ('1' / '2')
+    via_alias = []  # executions started with Qualifier prod
+
+    def check_version_item(c, v, what):
+        c.true(isinstance(v.get('Version'), str) and v.get('Version'),
+               f'{what}.Version: expected a non-empty string, got {v.get("Version")!r}')
+        c.time(v.get('CreatedTime'), f'{what}.CreatedTime')
+        if v.get('Description') is not None:
+            c.true(isinstance(v.get('Description'), str), f'{what}.Description: expected a string')
+
+    def check_routes(c, routes, expected, what, weight_str_ok=False):
+        if not c.true(isinstance(routes, list), f'{what}: expected a list, got {routes!r}'):
+            return
+        got = []
+        for i, r in enumerate(routes):
+            w = r.get('Weight')
+            if weight_str_ok and isinstance(w, str) and w.isdigit():
+                w = int(w)  # ListFlowAliases types Weight as a string in TEA (api.md)
+            else:
+                c.int_(w, f'{what}[{i}].Weight')
+            c.true(isinstance(r.get('Version'), str), f'{what}[{i}].Version: expected a string, got {r.get("Version")!r}')
+            got.append({'Version': r.get('Version'), 'Weight': w})
+        c.eq(got, [{'Version': v, 'Weight': w} for v, w in expected], what)
+
+    def check_alias(c, a, name, description, routes, what, weight_str_ok=False):
+        if not c.true(isinstance(a, dict), f'{what}: expected an object, got {a!r}'):
+            return
+        c.eq(a.get('Name'), name, f'{what}.Name')
+        c.eq(a.get('Description'), description, f'{what}.Description')
+        c.time(a.get('CreatedTime'), f'{what}.CreatedTime')
+        check_routes(c, a.get('RoutingConfigurations'), routes, f'{what}.RoutingConfigurations', weight_str_ok)
+
+    def start_q(c, name, qualifier, expect_version=None):
+        b = api.start_qualified(vflow, name, INPUT, qualifier)
+        c.eq(b.get('Name'), name, f'StartExecution({qualifier}).Name')
+        d = wait_until_done(api, vflow, name)
+        c.eq(d.get('Status'), 'Succeeded', f'{name}.Status')
+        version = {def1: '1', def2: '2'}.get(d.get('FlowDefinition'))
+        c.true(version is not None, f'{name}.FlowDefinition is neither version 1 nor 2: {d.get("FlowDefinition")!r}')
+        c.eq(b.get('FlowDefinition'), d.get('FlowDefinition'), f'StartExecution({qualifier}).FlowDefinition')
+        if version is not None:
+            ran[name] = version
+            c.eq(json.loads(d.get('Output') or 'null'), out1 if version == '1' else out2, f'{name}.Output')
+        if expect_version is not None:
+            c.eq(version, expect_version, f'version run by Qualifier {qualifier}')
+        return version
+
+    with R.check('PublishFlowVersion: Version "1" (string), FlowName, Description, CreatedTime') as c:
+        api.create_flow(vflow, def1, 'first')
+        b = api.publish_flow_version(vflow, 'v1')
+        c.eq(b.get('Version'), '1', 'Version')
+        c.eq(b.get('FlowName'), vflow, 'FlowName')
+        c.eq(b.get('Description'), 'v1', 'Description')
+        c.time(b.get('CreatedTime'), 'CreatedTime')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        st['v1'] = b
+    with R.check('UpdateFlow + PublishFlowVersion -> Version "2"; UpdateFlow again does not touch it') as c:
+        need(v1=st.get('v1'))
+        api.update_flow(vflow, definition=def2, description='second')
+        b = api.publish_flow_version(vflow, 'v2')
+        c.eq(b.get('Version'), '2', 'Version')
+        c.eq(b.get('Description'), 'v2', 'Description')
+        api.update_flow(vflow, description='third')
+        st['v2'] = b
+    with R.check('ListFlowVersions: newest first, all fields, no NextToken') as c:
+        need(v2=st.get('v2'))
+        b = api.list_flow_versions(vflow)
+        vs = b.get('FlowVersions') or []
+        c.eq([v.get('Version') for v in vs], ['2', '1'], 'Versions')
+        for v in vs:
+            check_version_item(c, v, f'FlowVersions[{v.get("Version")}]')
+        if len(vs) == 2:
+            c.eq(vs[1].get('Description'), 'v1', 'FlowVersions[1].Description')
+            c.eq(vs[1].get('CreatedTime'), st['v1'].get('CreatedTime'), 'FlowVersions[1].CreatedTime (same as publish)')
+        c.absent(b, 'NextToken', 'ListFlowVersions body')
+        c.true(b.get('RequestId'), 'RequestId missing')
+    with R.check('ListFlowVersions paged with Limit "1" until NextToken is absent') as c:
+        need(v2=st.get('v2'))
+        _, pages = page_all(c, lambda t: api.list_flow_versions(vflow, limit='1', next_token=t), 'FlowVersions', 1,
+                            name_key='Version')
+        c.eq(pages, [['2'], ['1']], 'pages')
+    with R.check('DescribeFlow with FlowVersion answers that version\'s snapshot; without it the current flow') as c:
+        need(v2=st.get('v2'))
+        b = api.describe_flow_version(vflow, '1')
+        c.eq(b.get('Name'), vflow, 'FlowVersion 1: Name')
+        c.eq(b.get('Definition'), def1, 'FlowVersion 1: Definition')
+        c.eq(b.get('Description'), 'first', 'FlowVersion 1: Description')
+        c.time(b.get('CreatedTime'), 'FlowVersion 1: CreatedTime')
+        b = api.describe_flow_version(vflow, '2')
+        c.eq(b.get('Definition'), def2, 'FlowVersion 2: Definition')
+        c.eq(b.get('Description'), 'second', 'FlowVersion 2: Description')
+        b = api.describe_flow(vflow)
+        c.eq(b.get('Definition'), def2, 'current: Definition')
+        c.eq(b.get('Description'), 'third', 'current: Description')
+    with R.check('DescribeFlow with an unknown FlowVersion -> FlowVersionNotExists 404') as c:
+        need(v2=st.get('v2'))
+        expect_error(c, lambda: api.describe_flow_version(vflow, '9'), extract, 'FlowVersionNotExists', 404,
+                     'DescribeFlow')
+    with R.check('StartExecution with Qualifier "1" / "2" runs that version') as c:
+        need(v2=st.get('v2'))
+        start_q(c, 'q1', '1', '1')
+        start_q(c, 'q2', '2', '2')
+        st['q'] = True
+    with R.check('StartExecution with an unknown Qualifier -> FlowVersionNotExists / FlowAliasNotExists 404') as c:
+        need(v2=st.get('v2'))
+        expect_error(c, lambda: api.start_qualified(vflow, 'qx', INPUT, '9'), extract, 'FlowVersionNotExists', 404,
+                     'StartExecution(Qualifier 9)')
+        expect_error(c, lambda: api.start_qualified(vflow, 'qy', INPUT, 'nosuch_alias'), extract,
+                     'FlowAliasNotExists', 404, 'StartExecution(Qualifier nosuch_alias)')
+
+    with R.check('CreateFlowAlias (RoutingConfigurations [{"Version":"1","Weight":100}]): answer fields') as c:
+        need(v2=st.get('v2'))
+        b = api.create_flow_alias(vflow, 'prod', [('1', 100)], description='production')
+        check_alias(c, b, 'prod', 'production', [('1', 100)], 'CreateFlowAlias')
+        c.eq(b.get('FlowName'), vflow, 'FlowName')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        st['alias'] = b
+    with R.check('DescribeFlowAlias returns the alias') as c:
+        need(alias=st.get('alias'))
+        b = api.describe_flow_alias(vflow, 'prod')
+        check_alias(c, b.get('Alias'), 'prod', 'production', [('1', 100)], 'Alias')
+        c.eq((b.get('Alias') or {}).get('CreatedTime'), st['alias'].get('CreatedTime'), 'Alias.CreatedTime (same as create)')
+        c.true(b.get('RequestId'), 'RequestId missing')
+    with R.check('CreateFlowAlias with an existing name -> FlowAliasAlreadyExists 409') as c:
+        need(alias=st.get('alias'))
+        expect_error(c, lambda: api.create_flow_alias(vflow, 'prod', [('2', 100)]), extract,
+                     'FlowAliasAlreadyExists', 409, 'CreateFlowAlias')
+        b = api.describe_flow_alias(vflow, 'prod')
+        check_alias(c, b.get('Alias'), 'prod', 'production', [('1', 100)], 'Alias (unchanged)')
+    bad_routes = {
+        'weights adding up to 50': [('1', 50)],
+        'weights adding up to 120': [('1', 60), ('2', 60)],
+        'a negative weight': [('1', 150), ('2', -50)],
+        'three versions': [('1', 40), ('2', 30), ('1', 30)],
+        'no versions': [],
+    }
+    for what, routes in bad_routes.items():
+        with R.check(f'CreateFlowAlias with {what} -> InvalidArgument 400, alias not created') as c:
+            need(v2=st.get('v2'))
+            expect_error(c, lambda: api.create_flow_alias(vflow, 'badalias', routes), extract, 'InvalidArgument', 400,
+                         'CreateFlowAlias')
+            expect_error(c, lambda: api.describe_flow_alias(vflow, 'badalias'), extract, 'FlowAliasNotExists', 404,
+                         'DescribeFlowAlias')
+    with R.check('CreateFlowAlias routing to a version that does not exist -> FlowVersionNotExists 404') as c:
+        need(v2=st.get('v2'))
+        expect_error(c, lambda: api.create_flow_alias(vflow, 'badalias', [('7', 100)]), extract,
+                     'FlowVersionNotExists', 404, 'CreateFlowAlias')
+    with R.check('StartExecution with an alias Qualifier runs the version it routes to') as c:
+        need(alias=st.get('alias'))
+        start_q(c, 'a1', 'prod', '1')
+        via_alias.append('a1')
+    with R.check('UpdateFlowAlias with only Description: RoutingConfigurations unchanged') as c:
+        need(alias=st.get('alias'))
+        b = api.update_flow_alias(vflow, 'prod', description='prod v2')
+        check_alias(c, b.get('Alias'), 'prod', 'prod v2', [('1', 100)], 'UpdateFlowAlias.Alias')
+        c.eq((b.get('Alias') or {}).get('CreatedTime'), st['alias'].get('CreatedTime'), 'Alias.CreatedTime (unchanged)')
+        c.true(b.get('RequestId'), 'RequestId missing')
+    with R.check('UpdateFlowAlias RoutingConfigurations [{"Version":"2","Weight":100}]: starts run version 2') as c:
+        need(alias=st.get('alias'))
+        b = api.update_flow_alias(vflow, 'prod', routes=[('2', 100)])
+        check_alias(c, b.get('Alias'), 'prod', 'prod v2', [('2', 100)], 'UpdateFlowAlias.Alias')
+        d = api.describe_flow_alias(vflow, 'prod')
+        check_alias(c, d.get('Alias'), 'prod', 'prod v2', [('2', 100)], 'DescribeFlowAlias.Alias')
+        start_q(c, 'a2', 'prod', '2')
+        via_alias.append('a2')
+    with R.check('UpdateFlowAlias with two versions 50/50: each start runs one of them') as c:
+        need(alias=st.get('alias'))
+        b = api.update_flow_alias(vflow, 'prod', routes=[('1', 50), ('2', 50)])
+        check_alias(c, b.get('Alias'), 'prod', 'prod v2', [('1', 50), ('2', 50)], 'UpdateFlowAlias.Alias')
+        for i in range(6):
+            start_q(c, f'ab{i}', 'prod')
+            via_alias.append(f'ab{i}')
+        st['split'] = True
+    with R.check('UpdateFlowAlias with bad RoutingConfigurations -> InvalidArgument 400, nothing changed') as c:
+        need(split=st.get('split'))
+        expect_error(c, lambda: api.update_flow_alias(vflow, 'prod', routes=[('1', 10)], description='x'), extract,
+                     'InvalidArgument', 400, 'UpdateFlowAlias')
+        d = api.describe_flow_alias(vflow, 'prod')
+        check_alias(c, d.get('Alias'), 'prod', 'prod v2', [('1', 50), ('2', 50)], 'DescribeFlowAlias.Alias')
+    with R.check('ListFlowAliases: by name, all fields, no NextToken; paged with Limit 1') as c:
+        need(alias=st.get('alias'))
+        api.create_flow_alias(vflow, 'beta', [('1', 100)])
+        b = api.list_flow_aliases(vflow)
+        aliases = b.get('Aliases') or []
+        c.eq([a.get('Name') for a in aliases], ['beta', 'prod'], 'Names')
+        if len(aliases) == 2:
+            check_alias(c, aliases[0], 'beta', aliases[0].get('Description'), [('1', 100)], 'Aliases[beta]', True)
+            check_alias(c, aliases[1], 'prod', 'prod v2', [('1', 50), ('2', 50)], 'Aliases[prod]', True)
+        c.absent(b, 'NextToken', 'ListFlowAliases body')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        _, pages = page_all(c, lambda t: api.list_flow_aliases(vflow, limit=1, next_token=t), 'Aliases', 1)
+        c.eq(pages, [['beta'], ['prod']], 'pages')
+    with R.check('ListExecutions with Qualifier: a version lists what ran it, an alias what started through it') as c:
+        need(q=st.get('q'), split=st.get('split'))
+
+        def listed(q):
+            b = api.list_executions(vflow, qualifier=q, limit=100)
+            for e in b.get('Executions') or []:
+                check_exec_item(c, e, f'Qualifier {q}: Executions[{e.get("Name")}]')
+            return sorted(e.get('Name') for e in b.get('Executions') or [])
+        c.eq(listed('1'), sorted(n for n, v in ran.items() if v == '1'), 'Qualifier 1')
+        c.eq(listed('2'), sorted(n for n, v in ran.items() if v == '2'), 'Qualifier 2')
+        c.eq(listed('prod'), sorted(via_alias), 'Qualifier prod')
+        c.eq(listed('beta'), [], 'Qualifier beta (nothing started through it)')
+        c.eq(sorted(e.get('Name') for e in api.list_executions(vflow, limit=100).get('Executions') or []),
+             sorted(ran), 'without Qualifier: every execution')
+    with R.check('DeleteFlowVersion of a version an alias routes to -> InvalidArgument 400') as c:
+        need(split=st.get('split'))
+        expect_error(c, lambda: api.delete_flow_version(vflow, '2'), extract, 'InvalidArgument', 400,
+                     'DeleteFlowVersion')
+        c.eq([v.get('Version') for v in api.list_flow_versions(vflow).get('FlowVersions') or []], ['2', '1'],
+             'ListFlowVersions (nothing deleted)')
+    with R.check('DeleteFlowAlias -> 200; the alias is gone (Describe/Update/Delete/StartExecution -> FlowAliasNotExists 404)') as c:
+        need(alias=st.get('alias'))
+        b = api.delete_flow_alias(vflow, 'prod')
+        c.true(b.get('RequestId'), f'RequestId missing in {b!r}')
+        expect_error(c, lambda: api.describe_flow_alias(vflow, 'prod'), extract, 'FlowAliasNotExists', 404,
+                     'DescribeFlowAlias')
+        expect_error(c, lambda: api.update_flow_alias(vflow, 'prod', description='x'), extract, 'FlowAliasNotExists',
+                     404, 'UpdateFlowAlias')
+        expect_error(c, lambda: api.delete_flow_alias(vflow, 'prod'), extract, 'FlowAliasNotExists', 404,
+                     'DeleteFlowAlias (again)')
+        expect_error(c, lambda: api.start_qualified(vflow, 'gone', INPUT, 'prod'), extract, 'FlowAliasNotExists', 404,
+                     'StartExecution(Qualifier prod)')
+        c.eq([a.get('Name') for a in api.list_flow_aliases(vflow).get('Aliases') or []], ['beta'], 'ListFlowAliases')
+        st['alias_deleted'] = True
+    with R.check('DeleteFlowVersion -> 200; the version is gone (FlowVersionNotExists 404 afterwards)') as c:
+        need(deleted=st.get('alias_deleted'))
+        b = api.delete_flow_version(vflow, '2')
+        c.true(b.get('RequestId'), f'RequestId missing in {b!r}')
+        c.eq([v.get('Version') for v in api.list_flow_versions(vflow).get('FlowVersions') or []], ['1'],
+             'ListFlowVersions')
+        expect_error(c, lambda: api.describe_flow_version(vflow, '2'), extract, 'FlowVersionNotExists', 404,
+                     'DescribeFlow(FlowVersion 2)')
+        expect_error(c, lambda: api.start_qualified(vflow, 'gone2', INPUT, '2'), extract, 'FlowVersionNotExists', 404,
+                     'StartExecution(Qualifier 2)')
+        expect_error(c, lambda: api.delete_flow_version(vflow, '2'), extract, 'FlowVersionNotExists', 404,
+                     'DeleteFlowVersion (again)')
+        st['v_deleted'] = True
+    with R.check('PublishFlowVersion after a delete: numbers are not reused (Version "3")') as c:
+        need(deleted=st.get('v_deleted'))
+        b = api.publish_flow_version(vflow)
+        c.eq(b.get('Version'), '3', 'Version')
+        c.eq([v.get('Version') for v in api.list_flow_versions(vflow).get('FlowVersions') or []], ['3', '1'],
+             'ListFlowVersions')
+    with R.check('version and alias actions on an unknown flow -> FlowNotExists 404') as c:
+        nf = f'nosuch_flow_{sfx}'
+        for what, fn in (('PublishFlowVersion', lambda: api.publish_flow_version(nf)),
+                         ('ListFlowVersions', lambda: api.list_flow_versions(nf)),
+                         ('DeleteFlowVersion', lambda: api.delete_flow_version(nf, '1')),
+                         ('DescribeFlow(FlowVersion 1)', lambda: api.describe_flow_version(nf, '1')),
+                         ('CreateFlowAlias', lambda: api.create_flow_alias(nf, 'a', [('1', 100)])),
+                         ('DescribeFlowAlias', lambda: api.describe_flow_alias(nf, 'a')),
+                         ('UpdateFlowAlias', lambda: api.update_flow_alias(nf, 'a', description='x')),
+                         ('ListFlowAliases', lambda: api.list_flow_aliases(nf)),
+                         ('DeleteFlowAlias', lambda: api.delete_flow_alias(nf, 'a'))):
+            expect_error(c, fn, extract, 'FlowNotExists', 404, what)
+
+    # StartSyncExecution with Qualifier needs an Express flow.
+    xflow = f'sdk_tea_xver_{sfx}'
+    xdef2 = (f'Type: StateMachine\nSpecVersion: v1\nName: {xflow}\nStartAt: Step1\nStates:\n'
+             '  - Type: Pass\n    Name: Step1\n    OutputConstructor:\n      version: 2\n    End: true\n')
+    with R.check('StartSyncExecution with Qualifier (a version number and an alias) on an Express flow') as c:
+        api.create_flow(xflow, express_definition(xflow), 'express v1', execution_mode='Express')
+        c.eq(api.publish_flow_version(xflow).get('Version'), '1', 'PublishFlowVersion(v1).Version')
+        api.update_flow(xflow, definition=xdef2)
+        c.eq(api.publish_flow_version(xflow).get('Version'), '2', 'PublishFlowVersion(v2).Version')
+        api.create_flow_alias(xflow, 'live', [('1', 100)])
+        for q, out in (('1', {'got': 'value'}), ('2', {'version': 2}), ('live', {'got': 'value'})):
+            b = api.start_sync_qualified(xflow, f'sync_{q}', INPUT, q)
+            c.eq(b.get('Status'), 'Succeeded', f'Qualifier {q}: Status')
+            c.true(isinstance(b.get('Name'), str) and b['Name'].startswith(f'sync_{q}:'),
+                   f'Qualifier {q}: Name: expected sync_{q}:{{UUID}}, got {b.get("Name")!r}')
+            try:
+                got = json.loads(b.get('Output') or 'null')
+            except ValueError:
+                got = b.get('Output')
+            c.eq(got, out, f'Qualifier {q}: Output')
+        listed = api.list_executions(xflow, qualifier='live').get('Executions') or []
+        c.eq(len(listed), 1, f'ListExecutions Qualifier live: {[e.get("Name") for e in listed]}')
+        expect_error(c, lambda: api.start_sync_qualified(xflow, 's', INPUT, '5'), extract, 'FlowVersionNotExists',
+                     404, 'StartSyncExecution(Qualifier 5)')
+
+
+# ---------------------------------------------------------------- distributed Map (Tea only)
+# README "Distributed Map"; api.md DescribeMapRun / UpdateMapRun / ListExecutions.MapRunName.
+
+def map_run_checks(R, api, sfx):
+    st = {}
+    flow = f'sdk_tea_dmap_{sfx}'
+    definition = (
+        'Type: StateMachine\n'
+        'SpecVersion: v1\n'
+        f'Name: {flow}\n'
+        'StartAt: Fan\n'
+        'States:\n'
+        '  - Type: Map\n'
+        '    Name: Fan\n'
+        '    ItemsPath: $Input.items\n'
+        '    MaxConcurrency: 2\n'
+        '    ProcessorConfig:\n'
+        '      ExecutionMode: Standard\n'
+        '    Processor:\n'
+        '      StartAt: Echo\n'
+        '      States:\n'
+        '        - Type: Pass\n'
+        '          Name: Echo\n'
+        '          End: true\n'
+        '    End: true\n'
+    )
+    items = [{'n': 1}, {'n': 2}, {'n': 3}]
+    parent = 'parent1'
+
+    with R.check('Distributed Map (ProcessorConfig.ExecutionMode Standard, MaxConcurrency 2): CreateFlow + StartExecution') as c:
+        b = api.create_flow(flow, definition, 'distributed map')
+        c.eq(b.get('Name'), flow, 'CreateFlow.Name')
+        b = api.start_execution(flow, parent, json.dumps({'items': items}))
+        c.eq(b.get('Name'), parent, 'StartExecution.Name')
+        st['started'] = True
+    with R.check('Distributed Map execution reaches Succeeded with Output {"Items": [...]} in item order') as c:
+        need(started=st.get('started'))
+        b = wait_until_done(api, flow, parent)
+        c.eq(b.get('Status'), 'Succeeded', 'Status')
+        out = c.json_object_string(b.get('Output'), 'Output')
+        if out is not None:
+            c.eq(out, {'Items': items}, 'Output')
+        st['done'] = b.get('Status') == 'Succeeded' or None
+    with R.check('GetExecutionHistory has MapRunStarted with EventDetail {"MapRunName": ...}') as c:
+        need(done=st.get('done'))
+        events = api.history(flow, parent)
+        check_history(c, events, 'ExecutionSucceeded')
+        runs = [e for e in events if e.get('Type') == 'MapRunStarted']
+        if c.eq(len(runs), 1, f'number of MapRunStarted events ({[e.get("Type") for e in events]})'):
+            detail = c.json_object_string(runs[0].get('EventDetail'), 'MapRunStarted.EventDetail')
+            if detail is not None:
+                name = detail.get('MapRunName')
+                if c.true(isinstance(name, str) and name, f'MapRunStarted.EventDetail.MapRunName: got {detail!r}'):
+                    st['run'] = name
+    with R.check('DescribeMapRun: Status Succeeded, ItemCounts (integers), Concurrency 2, StartedTime/StoppedTime') as c:
+        need(map_run=st.get('run'))
+        b = api.describe_map_run(flow, parent, st['run'])
+        c.eq(b.get('MapRunName'), st['run'], 'MapRunName')
+        c.eq(b.get('ExecutionName'), parent, 'ExecutionName')
+        c.eq(b.get('Status'), 'Succeeded', 'Status')
+        counts = b.get('ItemCounts')
+        if c.true(isinstance(counts, dict), f'ItemCounts: expected an object, got {counts!r}'):
+            for k in ('Total', 'Succeed', 'Failed', 'Running', 'Pending', 'Aborted'):
+                c.int_(counts.get(k), f'ItemCounts.{k}')
+            c.eq(counts.get('Total'), 3, 'ItemCounts.Total')
+            c.eq(counts.get('Succeed'), 3, 'ItemCounts.Succeed')
+            for k in ('Failed', 'Running', 'Pending', 'Aborted'):
+                c.eq(counts.get(k), 0, f'ItemCounts.{k}')
+        c.int_(b.get('Concurrency'), 'Concurrency')
+        c.eq(b.get('Concurrency'), 2, 'Concurrency (MaxConcurrency)')
+        c.time(b.get('StartedTime'), 'StartedTime')
+        c.time(b.get('StoppedTime'), 'StoppedTime')
+        if isinstance(b.get('StartedTime'), str) and isinstance(b.get('StoppedTime'), str):
+            c.true(b['StoppedTime'] >= b['StartedTime'], f'StoppedTime {b["StoppedTime"]} < StartedTime {b["StartedTime"]}')
+        c.true(b.get('RequestId'), 'RequestId missing')
+    with R.check('UpdateMapRun Concurrency 5: answer fields; DescribeMapRun shows the new Concurrency') as c:
+        need(map_run=st.get('run'))
+        b = api.update_map_run(flow, parent, st['run'], concurrency=5)
+        c.eq(b.get('FlowName'), flow, 'FlowName')
+        c.eq(b.get('ExecutionName'), parent, 'ExecutionName')
+        c.eq(b.get('MapRunName'), st['run'], 'MapRunName')
+        c.int_(b.get('Concurrency'), 'Concurrency')
+        c.eq(b.get('Concurrency'), 5, 'Concurrency')
+        c.true(b.get('RequestId'), 'RequestId missing')
+        c.eq(api.describe_map_run(flow, parent, st['run']).get('Concurrency'), 5, 'DescribeMapRun.Concurrency')
+    with R.check('ListExecutions with MapRunName lists the child executions {MapRunName}-{index}') as c:
+        need(map_run=st.get('run'))
+        b = api.list_executions(flow, map_run_name=st['run'], limit=100)
+        execs = b.get('Executions') or []
+        by_name = {e.get('Name'): e for e in execs}
+        expected = [f'{st["run"]}-{i}' for i in range(len(items))]
+        c.eq(sorted(by_name), sorted(expected), 'child names')
+        for i, n in enumerate(expected):
+            e = by_name.get(n)
+            if e is None:
+                continue
+            check_exec_item(c, e, f'Executions[{n}]')
+            c.eq(e.get('FlowName'), flow, f'Executions[{n}].FlowName')
+            c.eq(e.get('Status'), 'Succeeded', f'Executions[{n}].Status')
+            try:
+                c.eq(json.loads(e.get('Input') or 'null'), items[i], f'Executions[{n}].Input')
+            except ValueError:
+                c.fail(f'Executions[{n}].Input: not JSON: {e.get("Input")!r}')
+        c.absent(b, 'NextToken', 'ListExecutions body')
+        plain = [e.get('Name') for e in api.list_executions(flow).get('Executions') or []]
+        c.eq(plain, [parent], 'ListExecutions without MapRunName (children are not listed)')
+    with R.check('DescribeMapRun / UpdateMapRun of an unknown map run -> MapRunNotExists 404') as c:
+        need(done=st.get('done'))
+        expect_error(c, lambda: api.describe_map_run(flow, parent, f'nosuch_{sfx}'), extract, 'MapRunNotExists', 404,
+                     'DescribeMapRun')
+        expect_error(c, lambda: api.update_map_run(flow, parent, f'nosuch_{sfx}', concurrency=3), extract,
+                     'MapRunNotExists', 404, 'UpdateMapRun')
 
 
 def main():
@@ -408,6 +895,15 @@ def main():
 
     # UpdateFlow, DeleteFlow, ListFlows, ListExecutions, StartSyncExecution, DescribeRegions.
     more_actions_checks(R, api, extract, sfx, 'tea', sync=True, regions=True)
+
+    # PublishFlowVersion, ListFlowVersions, DeleteFlowVersion, *FlowAlias, Qualifier, DescribeFlow FlowVersion.
+    version_alias_checks(R, api, sfx)
+
+    # Distributed Map: DescribeMapRun, UpdateMapRun, ListExecutions MapRunName.
+    map_run_checks(R, api, sfx)
+
+    # Schedules last: their firing check moves the emulated clock forward.
+    schedule_checks(R, api, extract, sfx, 'tea')
 
     return R.finish()
 
