@@ -415,7 +415,7 @@ function layoutScope(scope) {
     }
     y += rh + GAP_Y;
   });
-  const height = y - GAP_Y + GAP_Y * 0.7 + TERM;
+  const height = y - GAP_Y + 34;
   return { scope, states, size, pos, width: width + sideRoom * 2, height, offset: sideRoom, isBack, byName };
 }
 
@@ -443,8 +443,6 @@ function renderScope(L, ox, oy, g) {
     const t = L.scope.StartAt;
     g.append(s("path", { class: "edge", d: `M${cx},${oy + TERM / 2 + 8} L${X(t) + L.pos.get(t).w / 2},${Y(t)}`, "marker-end": "url(#arrow)" }));
   }
-  const endY = oy + L.height - TERM / 2 - 2;
-  g.append(s("circle", { class: "terminal endring", cx, cy: endY, r: 6 }));
   let loopLane = 0;
   for (const st of L.states) {
     const p = L.pos.get(st.Name);
@@ -474,7 +472,9 @@ function renderScope(L, ox, oy, g) {
       if (e.label) g.append(s("text", { class: "elabel", x: lx, y: ly }, e.label, e.title ? s("title", {}, e.title) : null));
     });
     if (st.End || st.Type === "Succeed" || st.Type === "Fail") {
-      g.append(s("path", { class: "edge", d: `M${sx},${sy} C${sx},${(sy + endY) / 2} ${cx},${(sy + endY) / 2} ${cx},${endY - 7}`, "marker-end": "url(#arrow)" }));
+      // The scope ends here: a short arrow to an end ring under the state.
+      g.append(s("path", { class: "edge", d: `M${sx},${sy} L${sx},${sy + 15}`, "marker-end": "url(#arrow)" }));
+      g.append(s("circle", { class: `terminal endring${st.Type === "Fail" ? " fail" : ""}`, cx: sx, cy: sy + 22, r: 6 }));
     }
   }
   for (const st of L.states) renderNode(st, L.size.get(st.Name), X(st.Name), Y(st.Name), g);
