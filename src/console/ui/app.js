@@ -454,12 +454,15 @@ function renderScope(L, ox, oy, g) {
       let d, lx, ly;
       const cls = `edge ${e.kind === "catch" ? "catch" : ""}`;
       if (L.isBack(st.Name, e) || ty <= sy) {
-        // Loop or sideways: leave from the right side, go around, enter from the right.
+        // Loop: down out of the source, right to a lane beside the scope, up to the gap
+        // above the target, and down into it (never across another state).
         loopLane += 1;
-        const rx = ox + L.width - L.offset + 8 + (loopLane % 3) * 10;
-        const y1 = Y(st.Name) + p.h / 2, y2 = Y(e.to) + q.h / 2;
-        d = `M${X(st.Name) + p.w},${y1} C${rx},${y1} ${rx},${y2} ${X(e.to) + q.w},${y2}`;
-        lx = rx - 4; ly = (y1 + y2) / 2;
+        const lane = loopLane % 3;
+        const rx = ox + L.width - L.offset + 10 + lane * 10;
+        const x0 = sx + (outs.length > 1 ? (i - (outs.length - 1) / 2) * 18 : 0);
+        const ya = sy + 31 + lane * 3, yb = ty - 12 - lane * 4, xt = X(e.to) + q.w - 18;
+        d = `M${x0},${sy} L${x0},${ya} L${rx},${ya} L${rx},${yb} L${xt},${yb} L${xt},${ty}`;
+        lx = rx + 3; ly = (ya + yb) / 2;
         g.append(s("path", { class: `${cls} back`, d, "marker-end": "url(#arrow)" }, e.title ? s("title", {}, e.title) : null));
       } else {
         const spread = outs.length > 1 ? (i - (outs.length - 1) / 2) * 18 : 0;
