@@ -3,6 +3,7 @@
 //!
 //! Layers, each depending only on those below it:
 //! * [`server`]: the HTTP front: routes, the one request handler, emulator-only endpoints.
+//! * [`console`]: the web console at `/_emulator/ui/` (embedded assets, console endpoints).
 //! * [`protocol`]: the wire: parameters, signatures, response envelopes (no store or engine).
 //! * [`api`]: one function per action.
 //! * [`store`] and [`engine`]: flows and executions, and the interpreter (no HTTP types).
@@ -11,6 +12,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod error;
 pub mod protocol;

@@ -35,6 +35,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(mocks_get).put(mocks_put).delete(mocks_delete),
         )
         .route("/_emulator/mocks/bindings", post(mocks_bind))
+        .merge(crate::console::routes())
         .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
         .fallback(api_handler)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

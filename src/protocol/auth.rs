@@ -19,6 +19,8 @@ pub const NONCE_CAPACITY: usize = 2_000_000;
 #[derive(Debug)]
 pub struct Authenticator {
     by_key: HashMap<String, Arc<Credential>>,
+    /// The credentials in configuration order.
+    ordered: Vec<Arc<Credential>>,
     default: Arc<Credential>,
     mode: AuthMode,
     skew_seconds: i64,
@@ -48,11 +50,32 @@ impl Authenticator {
                 .iter()
                 .map(|c| (c.access_key_id.clone(), c.clone()))
                 .collect(),
+            ordered: creds,
             default,
             mode,
             skew_seconds,
             nonces: NonceCache::new(NONCE_CAPACITY),
         }
+    }
+
+    /// The account ids of the configured credentials, each once, in configuration order.
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for c in std::iter::once(&self.default).chain(self.ordered.iter()) {
+            if !ids.contains(&c.account_id) {
+                ids.push(c.account_id.clone());
+            }
+        }
+        ids
+    }
+
+    /// The AccessKeyIds that act as `account_id`, in configuration order.
+    pub fn access_key_ids(&self, account_id: &str) -> Vec<String> {
+        self.ordered
+            .iter()
+            .filter(|c| c.account_id == account_id)
+            .map(|c| c.access_key_id.clone())
+            .collect()
     }
 
     /// The credential a request acts as, or the documented error.

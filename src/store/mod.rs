@@ -46,6 +46,13 @@ impl Store {
             .or_default()
             .clone()
     }
+
+    /// The ids of the accounts used so far, sorted.
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = read(&self.accounts).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
 }
 
 /// One account's resources.
