@@ -60,14 +60,21 @@ fn scope(sc: &Scope, prefix: &str) -> Value {
                     .collect()
             };
             match &st.kind {
-                Kind::Choice { branches, default } => {
+                Kind::Choice {
+                    branches, default, ..
+                } => {
                     o.remove("End");
+                    // A legacy choice may fall through (Next::End): no edge is drawn for it.
+                    let target = |n: &Next| match n {
+                        Next::State(i) => name_of(*i),
+                        Next::End => Value::Null,
+                    };
                     let choices: Vec<Value> = branches
                         .iter()
-                        .map(|(cond, i)| json!({ "Condition": cond.source(), "Next": name_of(*i) }))
+                        .map(|(cond, n)| json!({ "Condition": cond.source(), "Next": target(n) }))
                         .collect();
                     o.insert("Choices".into(), Value::Array(choices));
-                    o.insert("Default".into(), name_of(*default));
+                    o.insert("Default".into(), target(default));
                 }
                 Kind::Parallel { branches, errors } => {
                     let bs: Vec<Value> = branches

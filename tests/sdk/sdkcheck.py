@@ -560,10 +560,10 @@ def check_exec_item(c, e, what, metadata_only=False):
             c.absent(e, 'Output', f'{what} (not Succeeded)')
 
 
-def page_all(c, fetch, key, limit, max_pages=500, name_key='Name'):
-    """Call fetch(next_token) until NextToken is absent. Checks page sizes and that NextToken is the
-    name (item[name_key]) of the first item of the next page. Returns (items, pages) or (None, pages)
-    on a loop."""
+def page_all(c, fetch, key, limit, max_pages=500, name_key='Name', token_is_name=True):
+    """Call fetch(next_token) until NextToken is absent. Checks page sizes and (token_is_name) that
+    NextToken is the name (item[name_key]) of the first item of the next page. Returns (items, pages)
+    or (None, pages) on a loop."""
     items, token, pages, expected_first = [], None, [], None
     for _ in range(max_pages):
         b = fetch(token)
@@ -574,7 +574,7 @@ def page_all(c, fetch, key, limit, max_pages=500, name_key='Name'):
         pages.append([x.get(name_key) for x in page])
         if limit is not None and len(page) > limit:
             c.fail(f'page {len(pages)} has {len(page)} items, more than Limit {limit}')
-        if expected_first is not None:
+        if expected_first is not None and token_is_name:
             c.eq(page[0].get(name_key) if page else None, expected_first,
                  f'first item of page {len(pages)} (the previous NextToken)')
         items.extend(page)

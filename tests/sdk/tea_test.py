@@ -11,10 +11,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, bad_definition,  # noqa: E402
-                      callback_checks, check_exec_item, check_history, expect_error, express_definition,
-                      hold_definition, more_actions_checks, need, one_line, page_all, pass_definition, rand_suffix,
-                      run_main, schedule_checks, wait_until_done)
+from sdkcheck import (AK, ENDPOINT, INPUT, SK, STOP_CAUSE, STOP_ERROR, Reporter, advance_clock,  # noqa: E402
+                      bad_definition, callback_checks, check_exec_item, check_history, expect_error,
+                      express_definition, hold_definition, more_actions_checks, need, one_line, page_all,
+                      pass_definition, rand_suffix, run_main, schedule_checks, wait_until_done)
 
 from alibabacloud_fnf20190315 import models as m  # noqa: E402
 from alibabacloud_fnf20190315.client import Client  # noqa: E402
@@ -427,7 +427,9 @@ def version_alias_checks(R, api, sfx):
             check_alias(c, aliases[1], 'prod', 'prod v2', [('1', 50), ('2', 50)], 'Aliases[prod]', True)
         c.absent(b, 'NextToken', 'ListFlowAliases body')
         c.true(b.get('RequestId'), 'RequestId missing')
-        _, pages = page_all(c, lambda t: api.list_flow_aliases(vflow, limit=1, next_token=t), 'Aliases', 1)
+        # README documents no NextToken format for ListFlowAliases: treat it as opaque.
+        _, pages = page_all(c, lambda t: api.list_flow_aliases(vflow, limit=1, next_token=t), 'Aliases', 1,
+                            token_is_name=False)
         c.eq(pages, [['beta'], ['prod']], 'pages')
     with R.check('ListExecutions with Qualifier: a version lists what ran it, an alias what started through it') as c:
         need(q=st.get('q'), split=st.get('split'))
@@ -524,29 +526,35 @@ def version_alias_checks(R, api, sfx):
 # ---------------------------------------------------------------- distributed Map (Tea only)
 # README "Distributed Map"; api.md DescribeMapRun / UpdateMapRun / ListExecutions.MapRunName.
 
-def map_run_checks(R, api, sfx):
-    st = {}
-    flow = f'sdk_tea_dmap_{sfx}'
-    definition = (
+def distributed_map_definition(name, max_concurrency, wait=False):
+    """A Map in distributed mode (ProcessorConfig.ExecutionMode Standard) whose processor is one Pass
+    (or, with wait, one 300 s Wait)."""
+    step = ('        - Type: Wait\n          Name: Step\n          Seconds: 300\n          End: true\n' if wait else
+            '        - Type: Pass\n          Name: Step\n          End: true\n')
+    return (
         'Type: StateMachine\n'
         'SpecVersion: v1\n'
-        f'Name: {flow}\n'
+        f'Name: {name}\n'
         'StartAt: Fan\n'
         'States:\n'
         '  - Type: Map\n'
         '    Name: Fan\n'
         '    ItemsPath: $Input.items\n'
-        '    MaxConcurrency: 2\n'
+        f'    MaxConcurrency: {max_concurrency}\n'
         '    ProcessorConfig:\n'
         '      ExecutionMode: Standard\n'
         '    Processor:\n'
-        '      StartAt: Echo\n'
+        '      StartAt: Step\n'
         '      States:\n'
-        '        - Type: Pass\n'
-        '          Name: Echo\n'
-        '          End: true\n'
+        + step +
         '    End: true\n'
     )
+
+
+def map_run_checks(R, api, sfx):
+    st = {}
+    flow = f'sdk_tea_dmap_{sfx}'
+    definition = distributed_map_definition(flow, 2)
     items = [{'n': 1}, {'n': 2}, {'n': 3}]
     parent = 'parent1'
 
@@ -633,6 +641,74 @@ def map_run_checks(R, api, sfx):
                      'DescribeMapRun')
         expect_error(c, lambda: api.update_map_run(flow, parent, f'nosuch_{sfx}', concurrency=3), extract,
                      'MapRunNotExists', 404, 'UpdateMapRun')
+
+    # A running map run: MaxConcurrency 1, children wait 300 emulated seconds.
+    wflow = f'sdk_tea_dmapw_{sfx}'
+    wdef = distributed_map_definition(wflow, 1, wait=True)
+    wparent = 'parent_wait'
+
+    def counts_of(b):
+        ic = b.get('ItemCounts') or {}
+        return {k: ic.get(k) for k in ('Total', 'Pending', 'Running', 'Succeed', 'Failed', 'Aborted')}
+
+    def wait_counts(run, pred, timeout=5.0):
+        deadline = time.time() + timeout
+        while True:
+            b = api.describe_map_run(wflow, wparent, run)
+            if pred(counts_of(b), b) or time.time() > deadline:
+                return b
+            time.sleep(0.05)
+
+    def children(run):
+        return {e.get('Name'): e.get('Status')
+                for e in api.list_executions(wflow, map_run_name=run, limit=100).get('Executions') or []}
+
+    with R.check('running map run (MaxConcurrency 1, Wait children): Status Running, Running 1 / Pending 2, no StoppedTime') as c:
+        api.create_flow(wflow, wdef, 'distributed map, waiting children')
+        api.start_execution(wflow, wparent, json.dumps({'items': items}))
+        deadline = time.time() + 5
+        run = None
+        while run is None and time.time() < deadline:
+            for e in api.history(wflow, wparent):
+                if e.get('Type') == 'MapRunStarted':
+                    run = (json.loads(e.get('EventDetail') or '{}') or {}).get('MapRunName')
+            if run is None:
+                time.sleep(0.05)
+        need(map_run=run)
+        b = wait_counts(run, lambda ic, _: ic['Running'] == 1)
+        c.eq(b.get('Status'), 'Running', 'Status')
+        c.eq(counts_of(b), {'Total': 3, 'Pending': 2, 'Running': 1, 'Succeed': 0, 'Failed': 0, 'Aborted': 0},
+             'ItemCounts')
+        c.eq(b.get('Concurrency'), 1, 'Concurrency')
+        c.time(b.get('StartedTime'), 'StartedTime')
+        c.absent(b, 'StoppedTime', 'DescribeMapRun body of a running map run')
+        c.eq(children(run), {f'{run}-0': 'Running'}, 'ListExecutions MapRunName (children started so far)')
+        st['wrun'] = run
+    with R.check('UpdateMapRun Concurrency 3 on the running map run: when the running child ends, both pending start') as c:
+        need(map_run=st.get('wrun'))
+        run = st['wrun']
+        b = api.update_map_run(wflow, wparent, run, concurrency=3)
+        c.eq(b.get('Concurrency'), 3, 'UpdateMapRun.Concurrency')
+        status, adv = advance_clock(300)
+        c.eq(status, 200, f'POST /_emulator/clock/advance status (body {adv!r})')
+        b = wait_counts(run, lambda ic, _: ic['Succeed'] == 1 and ic['Running'] == 2)
+        c.eq(counts_of(b), {'Total': 3, 'Pending': 0, 'Running': 2, 'Succeed': 1, 'Failed': 0, 'Aborted': 0},
+             'ItemCounts after the first child ended')
+        c.eq(b.get('Status'), 'Running', 'Status')
+        c.eq(children(run), {f'{run}-0': 'Succeeded', f'{run}-1': 'Running', f'{run}-2': 'Running'},
+             'ListExecutions MapRunName')
+        st['wupdated'] = True
+    with R.check('StopExecution of the parent stops the children; the map run is Aborted with a StoppedTime') as c:
+        need(map_run=st.get('wrun'), updated=st.get('wupdated'))
+        run = st['wrun']
+        c.eq(api.stop_execution(wflow, wparent, STOP_ERROR, STOP_CAUSE).get('Status'), 'Stopped', 'StopExecution.Status')
+        b = wait_counts(run, lambda ic, b: b.get('Status') != 'Running')
+        c.eq(b.get('Status'), 'Aborted', 'Status')
+        c.time(b.get('StoppedTime'), 'StoppedTime')
+        c.eq(counts_of(b), {'Total': 3, 'Pending': 0, 'Running': 0, 'Succeed': 1, 'Failed': 0, 'Aborted': 2},
+             'ItemCounts')
+        c.eq(children(run), {f'{run}-0': 'Succeeded', f'{run}-1': 'Stopped', f'{run}-2': 'Stopped'},
+             'ListExecutions MapRunName')
 
 
 def main():

@@ -355,7 +355,7 @@ const NODE_W = 150, NODE_H = 40, GAP_X = 26, GAP_Y = 40, PAD = 12, HEAD = 30, TE
 function edgesOf(st) {
   const out = [];
   if (st.Next) out.push({ to: st.Next, kind: "next" });
-  (st.Choices || []).forEach((c, i) => out.push({ to: c.Next, kind: "choice", label: `#${i + 1}`, title: c.Condition }));
+  (st.Choices || []).forEach((c, i) => { if (c.Next) out.push({ to: c.Next, kind: "choice", label: `#${i + 1}`, title: c.Condition }); });
   if (st.Default) out.push({ to: st.Default, kind: "choice", label: "default" });
   (st.Catch || []).forEach((c) => out.push({ to: c.Next, kind: "catch", label: "catch", title: (c.Errors || []).join(", ") }));
   return out;
