@@ -9,6 +9,7 @@
 //! * [`error`]: the closed table of error codes; [`config`]: flags; [`clock`]: emulated time.
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engine;
