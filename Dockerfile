@@ -4,11 +4,13 @@ FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-RUN cargo build --release --locked --bin cloudflow-emulator \
- && strip target/release/cloudflow-emulator
+# No debug info, stripped: a small image.
+RUN CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
+    cargo build --release --locked --bin cloudflow-emulator
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --no-create-home cloudflow
+RUN groupadd --system --gid 10001 cloudflow \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin cloudflow
 COPY --from=build /src/target/release/cloudflow-emulator /usr/local/bin/cloudflow-emulator
 USER 10001:10001
 ENV CLOUDFLOW_LISTEN=0.0.0.0:8080
