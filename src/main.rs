@@ -40,6 +40,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(path) = &state.config.init {
+        tracing::info!(
+            init = %path.display(),
+            flows = state.preload.flows.len(),
+            functions = state.preload.functions.len(),
+            "preloaded"
+        );
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
