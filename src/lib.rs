@@ -16,9 +16,10 @@ pub mod engine;
 pub mod error;
 pub mod init;
 pub mod protocol;
-pub mod reset;
 pub mod server;
 pub mod store;
+
+pub mod reset;
 
 use std::sync::Arc;
 
