@@ -272,10 +272,9 @@ class Examples:
         self.start('legacy_labels', 'labels-1', {'priority': 'high', 'items': [{'sku': 'A'}, {'sku': 'B'}]})
         b = self.wait_done('legacy_labels', 'labels-1')
         eq(b.status, 'Succeeded', 'status')
-        out = json.loads(b.output)
-        if not isinstance(out, dict):
-            raise AssertionError(f'output is not an object: {b.output!r}')
-        print(f'# legacy output: {b.output}', flush=True)
+        # fdl.md Part B: without flow outputMappings the output is $local, the union of the steps' outputs.
+        eq(json.loads(b.output), {'greeting': 'order received', 'shipping': 'express', 'labels': ['LBL-A', 'LBL-B']},
+           'output')
         with self.functions.lock:
             eq(self.functions.calls.get('print_label'), 2, 'print_label calls (one per item)')
 
