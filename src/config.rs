@@ -105,6 +105,9 @@ pub struct Config {
     /// Mocked task results (YAML or JSON, in the MockConfigFile style; see README).
     #[arg(long, env = "CLOUDFLOW_MOCKS")]
     pub mocks: Option<PathBuf>,
+    /// Preloaded state (YAML): flows, mocks and function endpoints created at start-up.
+    #[arg(long, env = "CLOUDFLOW_INIT")]
+    pub init: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -128,6 +131,7 @@ impl Config {
             time_scale: 1.0,
             functions: Vec::new(),
             mocks: None,
+            init: None,
         }
     }
 

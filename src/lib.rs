@@ -10,15 +10,19 @@
 //! * [`error`]: the closed table of error codes; [`config`]: flags; [`clock`]: emulated time.
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
 pub mod engine;
 pub mod error;
+pub mod init;
 pub mod protocol;
 pub mod scheduler;
 pub mod server;
 pub mod store;
+
+pub mod reset;
 
 use std::sync::Arc;
 
@@ -41,6 +45,10 @@ pub struct AppState {
     pub host_id: String,
     /// When the server started (real time).
     pub started: std::time::Instant,
+    /// What `--init` preloads (re-created by `POST /_emulator/reset`).
+    pub preload: init::Preload,
+    /// The mock configuration at start-up (`--mocks` plus `--init`), restored by a full reset.
+    pub startup_mocks: engine::tasks::mocks::MockConfig,
 }
 
 impl AppState {
@@ -48,7 +56,33 @@ impl AppState {
     pub fn new(config: config::Config) -> Result<Arc<Self>, String> {
         config.validate()?;
         let credentials = config.resolve_credentials()?;
-        let functions = config.function_endpoints()?;
+        let mut functions = config.function_endpoints()?;
+        let preload = match &config.init {
+            None => init::Preload::default(),
+            Some(path) => init::Preload::load(path, &config.account_id)
+                .map_err(|e| format!("--init {}: {e}", path.display()))?,
+        };
+        let init_label = config
+            .init
+            .as_ref()
+            .map(|p| format!("--init {}", p.display()))
+            .unwrap_or_default();
+        for (name, url) in &preload.functions {
+            if functions.iter().any(|(n, _)| n == name) {
+                return Err(format!(
+                    "{init_label}: functions.{name}: function '{name}' is also given by --function"
+                ));
+            }
+            functions.push((name.clone(), url.clone()));
+        }
+        for f in &preload.flows {
+            if !credentials.iter().any(|c| c.account_id == f.account_id) {
+                return Err(format!(
+                    "{init_label}: {}: no configured access key acts for account {}",
+                    f.label, f.account_id
+                ));
+            }
+        }
         let mocks = match &config.mocks {
             None => engine::tasks::mocks::MockConfig::default(),
             Some(path) => {
@@ -58,7 +92,9 @@ impl AppState {
                     .map_err(|e| format!("{}: {e}", path.display()))?
             }
         };
-        Ok(Arc::new(AppState {
+        let mocks = init::merge_mocks(mocks, preload.mocks.clone())
+            .map_err(|e| format!("{init_label}: {e}"))?;
+        let state = Arc::new(AppState {
             auth: protocol::auth::Authenticator::new(
                 credentials,
                 config.auth,
@@ -66,10 +102,14 @@ impl AppState {
             ),
             store: store::Store::default(),
             clock: Arc::new(clock::Clock::new(config.time_scale)),
-            tasks: Arc::new(engine::tasks::TaskEnv::new(functions, mocks)),
+            tasks: Arc::new(engine::tasks::TaskEnv::new(functions, mocks.clone())),
             host_id: config.host_id(),
             started: std::time::Instant::now(),
+            preload,
+            startup_mocks: mocks,
             config,
-        }))
+        });
+        init::create_flows(&state, None).map_err(|e| format!("{init_label}: {e}"))?;
+        Ok(state)
     }
 }

@@ -1,7 +1,9 @@
-//! The `cloudflow-emulator` binary: read the configuration, bind, serve until Ctrl-C/SIGTERM.
+//! The `cloudflow-emulator` binary: read the configuration, bind, serve until Ctrl-C/SIGTERM;
+//! or run one of the offline subcommands (`validate`, `healthcheck`, see [`cli`]).
 
 use clap::Parser;
-use cloudflow_emulator::{config::Config, serve, AppState};
+use cloudflow_emulator::cli::{self, Cli, Command};
+use cloudflow_emulator::{serve, AppState};
 
 #[tokio::main]
 async fn main() {
@@ -12,7 +14,24 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = Config::parse();
+    let Cli { config, command } = Cli::parse();
+    match command {
+        None => {}
+        Some(Command::Validate { mode, files }) => {
+            let status = cli::validate(&files, mode, &mut std::io::stdout().lock());
+            std::process::exit(status);
+        }
+        Some(Command::Healthcheck { url, timeout }) => {
+            let url = url.unwrap_or_else(|| cli::default_health_url(config.listen));
+            match cli::healthcheck(&url, timeout).await {
+                Ok(()) => std::process::exit(0),
+                Err(e) => {
+                    eprintln!("cloudflow-emulator healthcheck: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
     let listen = config.listen;
     let state = match AppState::new(config) {
         Ok(s) => s,
@@ -21,6 +40,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(path) = &state.config.init {
+        tracing::info!(
+            init = %path.display(),
+            flows = state.preload.flows.len(),
+            functions = state.preload.functions.len(),
+            "preloaded"
+        );
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {

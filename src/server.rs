@@ -36,6 +36,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/_emulator/mocks/bindings", post(mocks_bind))
         .merge(crate::console::routes())
+        .route("/_emulator/reset", post(reset))
         .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
         .fallback(api_handler)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -190,6 +191,33 @@ async fn mocks_bind(State(app): State<Arc<AppState>>, req: Request) -> Response<
     match app.tasks.mocks.bind(flow, exec, case) {
         Ok(()) => json_ok(json!({ "FlowName": flow, "ExecutionName": exec, "TestCase": case })),
         Err(e) => emulator_error(StatusCode::BAD_REQUEST, "InvalidArgument", e),
+    }
+}
+
+/// Clear all state, or one account's (`?account=ID`); see [`crate::reset`].
+async fn reset(State(app): State<Arc<AppState>>, uri: Uri) -> Response<Body> {
+    let account = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "account")
+        .map(|(_, v)| v.into_owned());
+    if account.as_deref() == Some("") {
+        return emulator_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "account must not be empty.".into(),
+        );
+    }
+    match app.reset(account.as_deref()) {
+        Ok(report) => {
+            tracing::info!(
+                account = account.as_deref().unwrap_or("*"),
+                ?report,
+                "reset"
+            );
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            v["Account"] = account.map(Value::String).unwrap_or(Value::Null);
+            json_ok(v)
+        }
+        Err(e) => emulator_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e),
     }
 }
 

@@ -68,6 +68,11 @@ pub struct Call<'a> {
 /// Result of an action: the response fields (without `RequestId`).
 pub type ActionResult = Result<Map<String, Value>, ApiError>;
 
+/// CreateFlow, for callers inside the emulator (the `--init` preload): the same checks as the API.
+pub fn create_flow(call: &Call<'_>) -> ActionResult {
+    flow::create_flow(call)
+}
+
 /// Whether `action` is part of the API (built or not).
 pub fn is_known(action: &str) -> bool {
     ACTIONS.contains(&action)

@@ -53,6 +53,16 @@ impl Store {
         ids.sort();
         ids
     }
+
+    /// Remove every account (or only `id`), returning what was removed; the next request
+    /// of a removed account finds it empty.
+    pub fn remove_accounts(&self, id: Option<&str>) -> Vec<Arc<Account>> {
+        let mut accounts = write(&self.accounts);
+        match id {
+            None => accounts.drain().map(|(_, a)| a).collect(),
+            Some(id) => accounts.remove(id).into_iter().collect(),
+        }
+    }
 }
 
 /// One account's resources.
@@ -95,6 +105,11 @@ impl Account {
         let items: Vec<Arc<Flow>> = iter.by_ref().take(limit).map(|(_, f)| f.clone()).collect();
         let next_token = iter.next().map(|(k, _)| k.clone());
         Page { items, next_token }
+    }
+
+    /// Every flow, by name.
+    pub fn all_flows(&self) -> Vec<Arc<Flow>> {
+        read(&self.flows).values().cloned().collect()
     }
 
     /// Number of flows.

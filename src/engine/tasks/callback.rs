@@ -99,6 +99,15 @@ impl Tokens {
         (token, slot, rx)
     }
 
+    /// Drop the tokens of `account` (or all); returns how many were dropped. Their tasks'
+    /// executions should be stopped first: a dropped token can no longer be reported.
+    pub fn forget(&self, account: Option<&str>) -> usize {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let before = map.len();
+        map.retain(|_, s| account.is_some_and(|a| a != s.account));
+        before - map.len()
+    }
+
     /// Whether `token` is pending for `account` (used to accept `CallbackFnFTaskToken`).
     pub fn is_pending(&self, account: &str, token: &str) -> bool {
         self.map

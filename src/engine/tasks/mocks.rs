@@ -213,6 +213,14 @@ impl Mocks {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = cfg;
     }
 
+    /// Drop every binding not yet consumed.
+    pub fn clear_bindings(&self) {
+        self.bindings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Bind the next execution named `execution` of `flow` to `case`.
     pub fn bind(&self, flow: &str, execution: &str, case: &str) -> Result<(), String> {
         let cfg = self.config.read().unwrap_or_else(|e| e.into_inner());
