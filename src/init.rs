@@ -18,7 +18,13 @@
 //! accounts:                       # other accounts, by account id
 //!   "111":
 //!     flows: [...]
-//! schedules: []                   # refused when non-empty: schedules are not implemented yet
+//! schedules:                      # created through CreateSchedule after the flows
+//!   - flow_name: order_flow
+//!     name: nightly
+//!     cron_expression: "0 0 2 * * *"
+//!     payload: { source: schedule }  # an object, or its JSON text
+//!     enable: true                   # default false, as in CreateSchedule
+//!     description: nightly run
 //! ```
 //!
 //! Flows are created through the CreateFlow action itself, so the checks are exactly those of
@@ -55,6 +61,51 @@ pub struct Preload {
     pub mocks: Option<MockConfig>,
     /// Function endpoints (the `functions:` section).
     pub functions: Vec<(String, String)>,
+    /// Schedules, created after the flows, in file order.
+    pub schedules: Vec<PreloadFlow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    flow_name: String,
+    name: String,
+    cron_expression: String,
+    #[serde(default)]
+    payload: Option<Yaml>,
+    #[serde(default)]
+    enable: bool,
+    #[serde(default)]
+    description: String,
+}
+
+/// A `schedules:` entry as CreateSchedule parameters.
+fn schedule_entry(prefix: &str, i: usize, raw: Yaml, account: &str) -> Result<PreloadFlow, String> {
+    let at = format!("{prefix}schedules[{i}]");
+    let s: RawSchedule = serde_yaml::from_value(raw).map_err(|e| format!("{at}: {e}"))?;
+    let label = format!("{at} ({})", s.name);
+    let mut pairs = vec![
+        ("FlowName".to_string(), s.flow_name),
+        ("ScheduleName".to_string(), s.name),
+        ("CronExpression".to_string(), s.cron_expression),
+        ("Enable".to_string(), s.enable.to_string()),
+        ("Description".to_string(), s.description),
+    ];
+    match s.payload {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::String(text)) => pairs.push(("Payload".into(), text)),
+        Some(other) => {
+            let json: serde_json::Value =
+                serde_yaml::from_value(other).map_err(|e| format!("{label}: payload: {e}"))?;
+            pairs.push(("Payload".into(), json.to_string()));
+        }
+    }
+    let params = Params::from_pairs(pairs).map_err(|e| format!("{label}: {}", e.message))?;
+    Ok(PreloadFlow {
+        account_id: account.to_string(),
+        label,
+        params,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,16 +158,6 @@ fn scalar_text(v: &Yaml) -> Option<String> {
         Yaml::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-fn refuse_schedules(prefix: &str, schedules: &[Yaml]) -> Result<(), String> {
-    if schedules.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "{prefix}schedules[0]: schedules are not supported by this build of the emulator yet \
-         (CreateSchedule is not implemented); remove the `schedules:` entries"
-    ))
 }
 
 fn flow_entry(
@@ -198,8 +239,11 @@ impl Preload {
         } else {
             serde_yaml::from_str(text).map_err(|e| e.to_string())?
         };
-        refuse_schedules("", &raw.schedules)?;
         let mut out = Preload::default();
+        for (i, sch) in raw.schedules.into_iter().enumerate() {
+            out.schedules
+                .push(schedule_entry("", i, sch, default_account)?);
+        }
         for (i, f) in raw.flows.into_iter().enumerate() {
             out.flows.push(flow_entry(base, "", i, f, default_account)?);
         }
@@ -213,7 +257,9 @@ impl Preload {
             } else {
                 serde_yaml::from_value(section).map_err(|e| format!("accounts.{id}: {e}"))?
             };
-            refuse_schedules(&prefix, &section.schedules)?;
+            for (i, sch) in section.schedules.into_iter().enumerate() {
+                out.schedules.push(schedule_entry(&prefix, i, sch, &id)?);
+            }
             for (i, f) in section.flows.into_iter().enumerate() {
                 out.flows.push(flow_entry(base, &prefix, i, f, &id)?);
             }
@@ -301,6 +347,26 @@ pub fn create_flows(app: &Arc<AppState>, only_account: Option<&str>) -> Result<u
         })?;
         n += 1;
     }
+    for sch in app
+        .preload
+        .schedules
+        .iter()
+        .filter(|f| only_account.is_none_or(|a| a == f.account_id))
+    {
+        let call = crate::api::Call {
+            app,
+            account: app.store.account(&sch.account_id),
+            account_id: sch.account_id.clone(),
+            params: &sch.params,
+        };
+        crate::api::dispatch_sync_create_schedule(&call).map_err(|e| {
+            let msg = e
+                .message
+                .strip_prefix("Parameter error. ")
+                .unwrap_or(&e.message);
+            format!("{}: {msg}", sch.label)
+        })?;
+    }
     Ok(n)
 }
 
@@ -346,10 +412,15 @@ mod tests {
         let e = Preload::parse("flows:\n  - name: n\n", Path::new("."), "1").unwrap_err();
         assert!(e.contains("flows[0] (n): give exactly one"), "{e}");
         let e = Preload::parse("schedules:\n  - name: s\n", Path::new("."), "1").unwrap_err();
-        assert!(
-            e.contains("schedules[0]: schedules are not supported"),
-            "{e}"
-        );
+        assert!(e.contains("schedules[0]"), "{e}");
+        let p = Preload::parse(
+            "schedules:\n  - {flow_name: f, name: s, cron_expression: '@every 1m', payload: {a: 1}, enable: true}\n",
+            Path::new("."),
+            "1",
+        )
+        .unwrap();
+        assert_eq!(p.schedules[0].params.get("Payload"), Some("{\"a\":1}"));
+        assert_eq!(p.schedules[0].params.get("Enable"), Some("true"));
         assert!(Preload::parse("schedules: []\n", Path::new("."), "1").is_ok());
         let e = Preload::parse("functions:\n  f: ftp://x\n", Path::new("."), "1").unwrap_err();
         assert!(e.starts_with("functions.f:"), "{e}");

@@ -38,7 +38,10 @@ impl AppState {
             for flow in acct.all_flows() {
                 report.flows_deleted += 1;
                 report.executions_deleted += flow.execution_count();
-                for e in flow.running_executions() {
+                for sch in flow.all_schedules() {
+                    sch.disarm();
+                }
+                for e in flow.mark_deleted() {
                     if e.stop(
                         Some(RESET_ERROR),
                         Some("The emulator was reset (POST /_emulator/reset)."),

@@ -102,7 +102,11 @@ pub fn arm(
         return;
     };
     let schedule = schedule.clone();
-    tokio::spawn(async move {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!(schedule = %schedule.name, "no async runtime: schedule timer not started");
+        return;
+    };
+    rt.spawn(async move {
         let mut last = clock.now();
         loop {
             let Some(next) = spec.next_after(last) else {

@@ -279,3 +279,33 @@ async fn enabled_schedules_start_executions_on_the_emulated_clock() {
         "deleted and disabled schedules fire no more"
     );
 }
+
+#[tokio::test]
+async fn init_file_schedules_are_created_and_fire() {
+    let dir = std::env::temp_dir().join(format!("cfe-init-sched-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let init = dir.join("init.yaml");
+    std::fs::write(
+        &init,
+        format!(
+            "flows:\n  - name: tick\n    definition: |\n{}\nschedules:\n  - flow_name: tick\n    name: m\n    cron_expression: '0 * * * * *'\n    payload: {{from: init}}\n    enable: true\n",
+            PASS.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n")
+        ),
+    )
+    .unwrap();
+    let mut cfg = cloudflow_emulator::config::Config::for_tests(AK, SK);
+    cfg.init = Some(init);
+    let s = TestServer::start_with(cfg).await;
+    let d = s
+        .get(
+            "DescribeSchedule",
+            &[("FlowName", "tick"), ("ScheduleName", "m")],
+        )
+        .await
+        .ok();
+    assert_eq!(d.body["Enable"], Value::Bool(true));
+    advance(&s, 120).await;
+    let e = wait_count(&s, "tick", 2).await;
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0]["Input"], r#"{"from":"init"}"#);
+}

@@ -73,6 +73,11 @@ pub fn create_flow(call: &Call<'_>) -> ActionResult {
     flow::create_flow(call)
 }
 
+/// CreateSchedule for preloaded state (`--init`).
+pub fn dispatch_sync_create_schedule(call: &Call<'_>) -> ActionResult {
+    schedule::create_schedule(call)
+}
+
 /// Whether `action` is part of the API (built or not).
 pub fn is_known(action: &str) -> bool {
     ACTIONS.contains(&action)
