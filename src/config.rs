@@ -108,6 +108,9 @@ pub struct Config {
     /// Preloaded state (YAML): flows, mocks and function endpoints created at start-up.
     #[arg(long, env = "CLOUDFLOW_INIT")]
     pub init: Option<PathBuf>,
+    /// Persist everything in this directory and restore it at start-up (opt-in durability).
+    #[arg(long, env = "CLOUDFLOW_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -132,6 +135,7 @@ impl Config {
             functions: Vec::new(),
             mocks: None,
             init: None,
+            data_dir: None,
         }
     }
 

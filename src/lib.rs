@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod durability;
 pub mod engine;
 pub mod error;
 pub mod init;
@@ -109,6 +110,21 @@ impl AppState {
             startup_mocks: mocks,
             config,
         });
+        if let Some(dir) = state.config.data_dir.clone() {
+            let r = durability::restore(&state, &dir)?;
+            tracing::info!(
+                records = r.records,
+                flows = r.flows,
+                executions = r.executions,
+                resumed = r.resumed,
+                dir = %dir.display(),
+                "restored from the data directory"
+            );
+            if r.records > 0 {
+                // The journal already holds the preloaded state (and what became of it).
+                return Ok(state);
+            }
+        }
         init::create_flows(&state, None).map_err(|e| format!("{init_label}: {e}"))?;
         Ok(state)
     }

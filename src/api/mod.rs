@@ -5,6 +5,7 @@
 
 mod execution;
 mod flow;
+pub use flow::parse_definition;
 mod regions;
 mod schedule;
 mod task;

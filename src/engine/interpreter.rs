@@ -108,12 +108,25 @@ pub fn spawn(
     env: Arc<TaskEnv>,
     account: String,
 ) {
+    spawn_at(exec, flow, clock, env, account, None);
+}
+
+/// Like [`spawn`], but (for a resumed execution) from the top-level state at `start.0` with
+/// input `start.1`.
+pub fn spawn_at(
+    exec: Arc<Execution>,
+    flow: Arc<Flow>,
+    clock: Arc<Clock>,
+    env: Arc<TaskEnv>,
+    account: String,
+    start: Option<(usize, Value)>,
+) {
     let test_case = env.mocks.select(&exec.flow_name, &exec.name);
     tokio::spawn(async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
-            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case) => {}
+            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, start) => {}
         }
         // Every end (finish, stop, timeout) cancels the token, so this runs once the status is final.
         if let Some(token) = &exec.callback_token {
@@ -159,6 +172,7 @@ async fn run(
     env: Arc<TaskEnv>,
     account: String,
     test_case: Option<String>,
+    start: Option<(usize, Value)>,
 ) {
     let input: Value = serde_json::from_str(&exec.input).unwrap_or_else(|_| json!({}));
     let mut ctx_exec = Map::new();
@@ -181,7 +195,14 @@ async fn run(
         global: Mutex::new(Map::new()),
     });
     let def = exec.definition.clone();
-    let body = run.run_flow(&def, input);
+    let body = match start {
+        Some((idx, state_input))
+            if idx < def.root.states.len() && def.legacy.is_none() && !def.root.legacy =>
+        {
+            run.run_scope_at(&def.root, idx, state_input, 1)
+        }
+        _ => Box::pin(run.run_flow(&def, input)),
+    };
     let result = match def.timeout_seconds.filter(|t| *t > 0) {
         None => body.await,
         Some(t) => {
@@ -349,7 +370,20 @@ impl Run {
                     }
                 }
             }
-            let mut idx = scope.start;
+            self.run_scope_at(scope, scope.start, input, opener).await
+        })
+    }
+
+    /// Run a (non-legacy) scope from the state at `start`.
+    fn run_scope_at<'a>(
+        self: &'a Arc<Self>,
+        scope: &'a Scope,
+        start: usize,
+        input: Value,
+        opener: u64,
+    ) -> BoxFut<'a, Result<Value, Halt>> {
+        Box::pin(async move {
+            let mut idx = start;
             let mut input = input;
             loop {
                 match self

@@ -91,6 +91,37 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every event type.
+    pub const ALL: [EventType; 22] = [
+        EventType::ExecutionStarted,
+        EventType::ExecutionSucceeded,
+        EventType::ExecutionFailed,
+        EventType::ExecutionStopped,
+        EventType::ExecutionTimedOut,
+        EventType::StepEntered,
+        EventType::StepStarted,
+        EventType::StepSucceeded,
+        EventType::StepFailed,
+        EventType::StepExited,
+        EventType::BranchEntered,
+        EventType::BranchExited,
+        EventType::IterationEntered,
+        EventType::IterationExited,
+        EventType::TaskScheduled,
+        EventType::TaskStarted,
+        EventType::TaskSubmitted,
+        EventType::TaskSubmitFailed,
+        EventType::TaskSucceeded,
+        EventType::TaskFailed,
+        EventType::TaskTimedOut,
+        EventType::MapRunStarted,
+    ];
+
+    /// Parse the wire spelling.
+    pub fn parse(s: &str) -> Option<EventType> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// The wire spelling (the variant name).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -163,6 +194,9 @@ pub struct ExecState {
     pub history: Vec<Event>,
 }
 
+/// How a restored execution ended: status, time, output, error and cause.
+pub type Ended = (Status, DateTime<Utc>, Option<String>, Option<(String, String)>);
+
 /// The engine tried to record into an execution that has already ended (e.g. was stopped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Halted;
@@ -221,6 +255,8 @@ pub struct Execution {
     pub map_run: Option<String>,
     /// Distributed Map runs this execution started.
     pub map_runs: Mutex<Vec<Arc<super::MapRun>>>,
+    /// Where changes are journaled (with `--data-dir`).
+    sink: std::sync::OnceLock<super::journal::Sink>,
     /// Flow version run.
     pub version: Option<u64>,
     /// Emulated start time.
@@ -255,6 +291,7 @@ impl Execution {
             qualifier: spec.qualifier,
             map_run: spec.map_run,
             map_runs: Mutex::new(Vec::new()),
+            sink: std::sync::OnceLock::new(),
             version: spec.version,
             started_time: spec.started_time,
             cancel: CancellationToken::new(),
@@ -293,15 +330,78 @@ impl Execution {
             return Err(Halted);
         }
         let id = st.history.len() as u64 + 1;
-        st.history.push(Event {
+        let ev = Event {
             id,
             schedule_id,
             kind,
             step_name: step_name.clone(),
             time,
             detail,
-        });
+        };
+        self.journal_event(&ev);
+        st.history.push(ev);
         Ok(id)
+    }
+
+    /// Journal changes through `sink` from now on, starting with this execution's start.
+    pub fn attach(&self, sink: super::journal::Sink) {
+        sink.append(super::journal::Record::ExecStarted {
+            account: sink.account.to_string(),
+            flow: self.flow_name.clone(),
+            exec: super::journal::ExecRec {
+                name: self.name.clone(),
+                input: self.input.clone(),
+                definition_text: self.definition_text.to_string(),
+                role_arn: self.role_arn.clone(),
+                environment: self.environment.clone(),
+                callback_token: self.callback_token.clone(),
+                qualifier: self.qualifier.clone(),
+                map_run: self.map_run.clone(),
+                version: self.version,
+                started_time: self.started_time,
+            },
+        });
+        let _ = self.sink.set(sink);
+    }
+
+    /// Journal changes through `sink` from now on (journal replay: the start is already there).
+    pub fn attach_silent(&self, sink: super::journal::Sink) {
+        let _ = self.sink.set(sink);
+    }
+
+    fn journal_event(&self, ev: &Event) {
+        let Some(sink) = self.sink.get() else { return };
+        sink.append(super::journal::Record::Event {
+            account: sink.account.to_string(),
+            flow: self.flow_name.clone(),
+            exec: self.name.clone(),
+            ev: super::journal::EventRec {
+                id: ev.id,
+                schedule_id: ev.schedule_id,
+                kind: ev.kind.as_str().to_string(),
+                step: ev.step_name.to_string(),
+                time: ev.time,
+                detail: ev.detail.clone(),
+            },
+        });
+    }
+
+    /// Rebuild from the journal: the history (after `ExecutionStarted`) and the end, if any.
+    pub fn restore(
+        &self,
+        events: Vec<Event>,
+        end: Option<Ended>,
+    ) {
+        let mut st = self.lock();
+        st.history.extend(events);
+        if let Some((status, stopped, output, error)) = end {
+            st.status = status;
+            st.stopped_time = Some(stopped);
+            st.output = output;
+            st.error = error;
+            drop(st);
+            self.cancel.cancel();
+        }
     }
 
     fn end(
@@ -315,14 +415,27 @@ impl Execution {
         st.status = status;
         st.stopped_time = Some(time);
         let id = st.history.len() as u64 + 1;
-        st.history.push(Event {
+        let ev = Event {
             id,
             schedule_id: 1,
             kind,
             step_name: Arc::from(""),
             time,
             detail,
-        });
+        };
+        self.journal_event(&ev);
+        st.history.push(ev);
+        if let Some(sink) = self.sink.get() {
+            sink.append(super::journal::Record::ExecEnded {
+                account: sink.account.to_string(),
+                flow: self.flow_name.clone(),
+                exec: self.name.clone(),
+                status: status.as_str().to_string(),
+                stopped: time,
+                output: st.output.clone(),
+                error: st.error.clone(),
+            });
+        }
     }
 
     fn after_end(&self) {

@@ -6,17 +6,19 @@
 //! Maps are ordered (`BTreeMap`) so listings can page from a token without scanning.
 
 pub mod execution;
+pub mod journal;
 pub mod maprun;
 pub mod schedule;
 pub mod versions;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 
 use crate::engine::definition::FlowDef;
 pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
+use journal::{Journal, MetaRec, Record, Sink};
 pub use maprun::{MapRun, MapRunState, MapRunStatus};
 pub use schedule::{Schedule, ScheduleMeta};
 pub use versions::{FlowAlias, FlowVersion, Route};
@@ -33,6 +35,8 @@ fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 #[derive(Debug, Default)]
 pub struct Store {
     accounts: RwLock<HashMap<String, Arc<Account>>>,
+    /// The journal, with `--data-dir`.
+    journal: OnceLock<Arc<Journal>>,
 }
 
 impl Store {
@@ -41,10 +45,32 @@ impl Store {
         if let Some(a) = read(&self.accounts).get(id) {
             return a.clone();
         }
+        let sink = self.journal.get().map(|j| Sink {
+            journal: j.clone(),
+            account: Arc::from(id),
+        });
         write(&self.accounts)
             .entry(id.to_string())
-            .or_default()
+            .or_insert_with(|| {
+                Arc::new(Account {
+                    flows: RwLock::default(),
+                    sink,
+                })
+            })
             .clone()
+    }
+
+    /// Every account with its id.
+    pub fn accounts_vec(&self) -> Vec<(String, Arc<Account>)> {
+        read(&self.accounts)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Journal every change from now on (before any account exists).
+    pub fn set_journal(&self, journal: Arc<Journal>) {
+        let _ = self.journal.set(journal);
     }
 
     /// The ids of the accounts used so far, sorted.
@@ -69,6 +95,22 @@ impl Store {
 #[derive(Debug, Default)]
 pub struct Account {
     flows: RwLock<BTreeMap<String, Arc<Flow>>>,
+    sink: Option<Sink>,
+}
+
+/// The stored form of a flow's attributes.
+pub fn meta_rec(m: &FlowMeta) -> MetaRec {
+    MetaRec {
+        definition_text: m.definition_text.to_string(),
+        description: m.description.clone(),
+        flow_type: m.flow_type.clone(),
+        role_arn: m.role_arn.clone(),
+        environment: m.environment.clone(),
+        execution_mode: m.execution_mode.clone(),
+        external_storage_location: m.external_storage_location.clone(),
+        resource_group_id: m.resource_group_id.clone(),
+        last_modified_time: m.last_modified_time,
+    }
 }
 
 impl Account {
@@ -77,6 +119,16 @@ impl Account {
         let mut flows = write(&self.flows);
         if let Some(existing) = flows.get(&flow.name) {
             return Err(existing.clone());
+        }
+        if let Some(sink) = &self.sink {
+            let _ = flow.sink.set(sink.clone());
+            sink.append(Record::FlowPut {
+                account: sink.account.to_string(),
+                id: flow.id.clone(),
+                name: flow.name.clone(),
+                created: flow.created_time,
+                meta: meta_rec(&flow.meta()),
+            });
         }
         let flow = Arc::new(flow);
         flows.insert(flow.name.clone(), flow.clone());
@@ -88,9 +140,38 @@ impl Account {
         read(&self.flows).get(name).cloned()
     }
 
+    /// Journal replay: put a flow (replacing one of the same name) without journaling it.
+    pub fn restore_flow(&self, flow: Flow) -> Arc<Flow> {
+        if let Some(sink) = &self.sink {
+            let _ = flow.sink.set(sink.clone());
+        }
+        let flow = Arc::new(flow);
+        write(&self.flows).insert(flow.name.clone(), flow.clone());
+        flow
+    }
+
+    /// Journal replay: remove a flow without journaling it.
+    pub fn remove_flow_silent(&self, name: &str) -> Option<Arc<Flow>> {
+        write(&self.flows).remove(name)
+    }
+
+    /// Every flow.
+    pub fn all_flows_vec(&self) -> Vec<Arc<Flow>> {
+        read(&self.flows).values().cloned().collect()
+    }
+
     /// Remove a flow; its executions go with it.
     pub fn delete_flow(&self, name: &str) -> Option<Arc<Flow>> {
-        write(&self.flows).remove(name)
+        let mut flows = write(&self.flows);
+        let f = flows.remove(name)?;
+        if let Some(sink) = &self.sink {
+            sink.append(Record::FlowDeleted {
+                account: sink.account.to_string(),
+                name: name.to_string(),
+                id: f.id.clone(),
+            });
+        }
+        Some(f)
     }
 
     /// Flows by name, from `after` (inclusive: the previous page's token).
@@ -153,6 +234,8 @@ pub struct Flow {
     /// Emulated creation time.
     pub created_time: DateTime<Utc>,
     meta: RwLock<FlowMeta>,
+    /// Where changes are journaled (with `--data-dir`).
+    sink: OnceLock<Sink>,
     executions: RwLock<ExecIndex>,
     schedules: RwLock<BTreeMap<String, Arc<Schedule>>>,
     versions: RwLock<Versions>,
@@ -217,6 +300,7 @@ impl Flow {
             name,
             created_time,
             meta: RwLock::new(meta),
+            sink: OnceLock::new(),
             executions: RwLock::default(),
             schedules: RwLock::default(),
             versions: RwLock::default(),
@@ -227,7 +311,83 @@ impl Flow {
     pub fn update_meta(&self, f: impl FnOnce(&mut FlowMeta)) -> FlowMeta {
         let mut m = write(&self.meta);
         f(&mut m);
+        if let Some(sink) = self.sink.get() {
+            sink.append(Record::FlowPut {
+                account: sink.account.to_string(),
+                id: self.id.clone(),
+                name: self.name.clone(),
+                created: self.created_time,
+                meta: meta_rec(&m),
+            });
+        }
         m.clone()
+    }
+
+    fn journal(&self, rec: impl FnOnce(String) -> Record) {
+        if let Some(sink) = self.sink.get() {
+            sink.append(rec(sink.account.to_string()));
+        }
+    }
+
+    /// The journal sink, if any.
+    pub fn sink(&self) -> Option<&Sink> {
+        self.sink.get()
+    }
+
+    /// Journal replay: set the attributes without journaling.
+    pub fn set_meta_silent(&self, meta: FlowMeta) {
+        *write(&self.meta) = meta;
+    }
+
+    /// Journal replay: put a published version.
+    pub fn restore_version(&self, v: FlowVersion) {
+        let mut vs = write(&self.versions);
+        vs.last = vs.last.max(v.version);
+        vs.by_number.insert(v.version, Arc::new(v));
+    }
+
+    /// Journal replay: remove a version.
+    pub fn remove_version_silent(&self, n: u64) {
+        write(&self.versions).by_number.remove(&n);
+    }
+
+    /// Journal replay: put an alias.
+    pub fn put_alias_silent(&self, a: FlowAlias) {
+        write(&self.versions).aliases.insert(a.name.clone(), a);
+    }
+
+    /// Journal replay: remove an alias.
+    pub fn remove_alias_silent(&self, name: &str) {
+        write(&self.versions).aliases.remove(name);
+    }
+
+    /// Journal replay: put a schedule (replacing one of the same name).
+    pub fn restore_schedule(&self, schedule: Schedule) -> Arc<Schedule> {
+        if let Some(sink) = self.sink.get() {
+            schedule.attach(sink.clone());
+        }
+        let schedule = Arc::new(schedule);
+        write(&self.schedules).insert(schedule.name.clone(), schedule.clone());
+        schedule
+    }
+
+    /// Journal replay: remove a schedule.
+    pub fn remove_schedule_silent(&self, name: &str) {
+        write(&self.schedules).remove(name);
+    }
+
+    /// Journal replay: register an execution without journaling its start.
+    pub fn restore_execution(&self, exec: Execution) -> Arc<Execution> {
+        if let Some(sink) = self.sink.get() {
+            exec.attach_silent(sink.clone());
+        }
+        let exec = Arc::new(exec);
+        let mut execs = write(&self.executions);
+        let key = u64::MAX - execs.next_seq;
+        execs.next_seq += 1;
+        execs.by_name.insert(exec.name.clone(), (key, exec.clone()));
+        execs.newest_first.insert(key, exec.clone());
+        exec
     }
 
     /// A snapshot of the updatable attributes.
@@ -247,7 +407,11 @@ impl Flow {
         if let Some((_, existing)) = execs.by_name.get(name) {
             return Self::found(existing);
         }
-        let exec = Arc::new(make());
+        let exec = make();
+        if let Some(sink) = self.sink.get() {
+            exec.attach(sink.clone());
+        }
+        let exec = Arc::new(exec);
         let key = u64::MAX - execs.next_seq;
         execs.next_seq += 1;
         execs.by_name.insert(name.to_string(), (key, exec.clone()));
@@ -301,6 +465,14 @@ impl Flow {
             meta,
         });
         v.by_number.insert(fv.version, fv.clone());
+        self.journal(|account| Record::VersionPut {
+            account,
+            flow: self.name.clone(),
+            version: fv.version,
+            description: fv.description.clone(),
+            created: fv.created_time,
+            meta: meta_rec(&fv.meta),
+        });
         fv
     }
 
@@ -332,7 +504,13 @@ impl Flow {
         {
             return Err(Some(a.name.clone()));
         }
-        v.by_number.remove(&n).map(|_| ()).ok_or(None)
+        v.by_number.remove(&n).ok_or(None)?;
+        self.journal(|account| Record::VersionDeleted {
+            account,
+            flow: self.name.clone(),
+            version: n,
+        });
+        Ok(())
     }
 
     /// Add an alias; `Err` when the name is taken.
@@ -342,6 +520,7 @@ impl Flow {
             return Err(NameTaken);
         }
         v.aliases.insert(alias.name.clone(), alias.clone());
+        self.journal_alias(&alias);
         Ok(alias)
     }
 
@@ -355,12 +534,33 @@ impl Flow {
         let mut v = write(&self.versions);
         let a = v.aliases.get_mut(name)?;
         f(a);
-        Some(a.clone())
+        let a = a.clone();
+        self.journal_alias(&a);
+        Some(a)
     }
 
     /// Remove an alias.
     pub fn remove_alias(&self, name: &str) -> Option<FlowAlias> {
-        write(&self.versions).aliases.remove(name)
+        let mut v = write(&self.versions);
+        let a = v.aliases.remove(name)?;
+        self.journal(|account| Record::AliasDeleted {
+            account,
+            flow: self.name.clone(),
+            name: name.to_string(),
+        });
+        Some(a)
+    }
+
+    fn journal_alias(&self, a: &FlowAlias) {
+        self.journal(|account| Record::AliasPut {
+            account,
+            flow: self.name.clone(),
+            name: a.name.clone(),
+            description: a.description.clone(),
+            routes: a.routes.iter().map(|r| (r.version, r.weight)).collect(),
+            created: a.created_time,
+            modified: a.last_modified_time,
+        });
     }
 
     /// Aliases by name from `after` (inclusive).
@@ -383,8 +583,12 @@ impl Flow {
         if s.contains_key(&schedule.name) {
             return Err(NameTaken);
         }
+        if let Some(sink) = self.sink.get() {
+            schedule.attach(sink.clone());
+        }
         let schedule = Arc::new(schedule);
         s.insert(schedule.name.clone(), schedule.clone());
+        schedule.journal();
         Ok(schedule)
     }
 
@@ -395,7 +599,13 @@ impl Flow {
 
     /// Remove a schedule.
     pub fn remove_schedule(&self, name: &str) -> Option<Arc<Schedule>> {
-        write(&self.schedules).remove(name)
+        let s = write(&self.schedules).remove(name)?;
+        self.journal(|account| Record::ScheduleDeleted {
+            account,
+            flow: self.name.clone(),
+            name: name.to_string(),
+        });
+        Some(s)
     }
 
     /// Schedules by name from `after` (inclusive).

@@ -33,6 +33,7 @@ pub struct Schedule {
     /// Emulated creation time.
     pub created_time: DateTime<Utc>,
     meta: Mutex<ScheduleMeta>,
+    sink: std::sync::OnceLock<super::journal::Sink>,
     /// Cancels the running timer (replaced whenever the schedule changes).
     timer: Mutex<CancellationToken>,
 }
@@ -52,6 +53,7 @@ impl Schedule {
             flow_name,
             created_time,
             meta: Mutex::new(meta),
+            sink: std::sync::OnceLock::new(),
             timer: Mutex::new(CancellationToken::new()),
         }
     }
@@ -65,7 +67,33 @@ impl Schedule {
     pub fn update(&self, f: impl FnOnce(&mut ScheduleMeta)) -> ScheduleMeta {
         let mut m = self.meta.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut m);
-        m.clone()
+        let out = m.clone();
+        drop(m);
+        self.journal();
+        out
+    }
+
+    /// Journal changes through `sink` from now on.
+    pub fn attach(&self, sink: super::journal::Sink) {
+        let _ = self.sink.set(sink);
+    }
+
+    /// Write the whole schedule to the journal (if any).
+    pub fn journal(&self) {
+        let Some(sink) = self.sink.get() else { return };
+        let m = self.meta();
+        sink.append(super::journal::Record::SchedulePut {
+            account: sink.account.to_string(),
+            flow: self.flow_name.clone(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            created: self.created_time,
+            cron: m.cron_expression,
+            payload: m.payload,
+            description: m.description,
+            enable: m.enable,
+            modified: m.last_modified_time,
+        });
     }
 
     /// Stop the current timer and return the token for a new one.
