@@ -38,6 +38,9 @@ pub struct Credential {
     /// For STS credentials: the `SecurityToken` every request must carry.
     #[serde(default)]
     pub security_token: Option<String>,
+    /// RAM-style policy limiting what this key may do (none: everything).
+    #[serde(default)]
+    pub policy: Option<crate::policy::Policy>,
 }
 
 fn default_account() -> String {
@@ -52,6 +55,7 @@ impl Credential {
             access_key_secret: DEFAULT_ACCESS_KEY_SECRET.into(),
             account_id: DEFAULT_ACCOUNT_ID.into(),
             security_token: None,
+            policy: None,
         }
     }
 }
@@ -105,6 +109,15 @@ pub struct Config {
     /// Mocked task results (YAML or JSON, in the MockConfigFile style; see README).
     #[arg(long, env = "CLOUDFLOW_MOCKS")]
     pub mocks: Option<PathBuf>,
+    /// Fault-injection rules (YAML or JSON; see README "Fault injection").
+    #[arg(long, env = "CLOUDFLOW_FAULTS")]
+    pub faults: Option<PathBuf>,
+    /// Enforce the documented API rate limits and resource limits (see README "Quotas").
+    #[arg(long, env = "CLOUDFLOW_ENFORCE_QUOTAS")]
+    pub enforce_quotas: bool,
+    /// The numbers enforced by --enforce-quotas (the documented ones; tests make them small).
+    #[arg(skip)]
+    pub quota_limits: crate::quotas::QuotaLimits,
 }
 
 impl Default for Config {
@@ -128,6 +141,9 @@ impl Config {
             time_scale: 1.0,
             functions: Vec::new(),
             mocks: None,
+            faults: None,
+            enforce_quotas: false,
+            quota_limits: Default::default(),
         }
     }
 
@@ -174,6 +190,7 @@ impl Config {
                 access_key_secret: secret.clone(),
                 account_id: self.account_id.clone(),
                 security_token: None,
+                policy: None,
             }),
             (None, None) => {}
             _ => {
@@ -193,6 +210,7 @@ impl Config {
                     access_key_secret: secret,
                     account_id: self.account_id.clone(),
                     security_token: None,
+                    policy: None,
                 },
                 _ => Credential {
                     account_id: self.account_id.clone(),

@@ -13,7 +13,10 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod faults;
+pub mod policy;
 pub mod protocol;
+pub mod quotas;
 pub mod scheduler;
 pub mod server;
 pub mod store;
@@ -39,6 +42,10 @@ pub struct AppState {
     pub host_id: String,
     /// When the server started (real time).
     pub started: std::time::Instant,
+    /// Fault-injection rules.
+    pub faults: faults::Faults,
+    /// Rate limits and resource limits (`--enforce-quotas`).
+    pub quotas: quotas::Quotas,
 }
 
 impl AppState {
@@ -56,6 +63,17 @@ impl AppState {
                     .map_err(|e| format!("{}: {e}", path.display()))?
             }
         };
+        let faults = match &config.faults {
+            None => faults::FaultConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read faults file {}: {e}", path.display()))?;
+                faults::FaultConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        let quotas = quotas::Quotas::new(config.enforce_quotas, config.quota_limits.clone());
+        let mut tasks = engine::tasks::TaskEnv::new(functions, mocks);
+        tasks.max_events = quotas.max_events();
         Ok(Arc::new(AppState {
             auth: protocol::auth::Authenticator::new(
                 credentials,
@@ -64,9 +82,11 @@ impl AppState {
             ),
             store: store::Store::default(),
             clock: Arc::new(clock::Clock::new(config.time_scale)),
-            tasks: Arc::new(engine::tasks::TaskEnv::new(functions, mocks)),
+            tasks: Arc::new(tasks),
             host_id: config.host_id(),
             started: std::time::Instant::now(),
+            faults: faults::Faults::new(faults),
+            quotas,
             config,
         }))
     }
