@@ -170,6 +170,35 @@ mod tests {
     }
 
     #[test]
+    fn resources_of_calls() {
+        let params = |pairs: &[(&str, &str)]| {
+            Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
+        };
+        let r = |action: &str, p: &[(&str, &str)]| resource_of(action, &params(p), "r", "1");
+        assert_eq!(r("DescribeFlow", &[("Name", "f")]), "acs:fnf:r:1:flow/f");
+        assert_eq!(
+            r("ListExecutions", &[("FlowName", "f")]),
+            "acs:fnf:r:1:flow/f"
+        );
+        assert_eq!(
+            r(
+                "StopExecution",
+                &[("FlowName", "f"), ("ExecutionName", "e")]
+            ),
+            "acs:fnf:r:1:flow/f/execution/e"
+        );
+        assert_eq!(
+            r("StartExecution", &[("FlowName", "f")]),
+            "acs:fnf:r:1:flow/f"
+        );
+        assert_eq!(r("ListFlows", &[]), "acs:fnf:r:1:flow/*");
+        assert_eq!(
+            r("ReportTaskSucceeded", &[("TaskToken", "t")]),
+            "acs:fnf:r:1:flow/*"
+        );
+    }
+
+    #[test]
     fn deny_wins_and_allow_is_required() {
         let p: Policy = serde_yaml::from_str(
             "Statement:\n- Effect: Allow\n  Action: 'fnf:*'\n  Resource: '*'\n- Effect: Deny\n  Action: [fnf:StopExecution]\n  Resource: ['acs:fnf:*:*:flow/prod*']\n",

@@ -1,5 +1,6 @@
 //! A signed call that also returns the response headers, with extra common parameters (e.g.
 //! `SecurityToken`). Included by the fault, quota and policy tests with `#[path]`.
+#![allow(dead_code)]
 
 use super::common::{common_params, encode_pairs, Answer, TestServer};
 use cloudflow_emulator::protocol::signature::{percent_encode, v1_signature, v1_string_to_sign};
