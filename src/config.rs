@@ -292,6 +292,21 @@ mod tests {
     }
 
     #[test]
+    fn faults_and_quota_flags() {
+        let cfg = Config::try_parse_from([
+            "cloudflow-emulator",
+            "--enforce-quotas",
+            "--faults",
+            "f.yaml",
+        ])
+        .unwrap();
+        assert!(cfg.enforce_quotas);
+        assert_eq!(cfg.faults.as_deref(), Some(std::path::Path::new("f.yaml")));
+        assert_eq!(cfg.quota_limits, crate::quotas::QuotaLimits::default());
+        assert!(!Config::for_tests("a", "b").enforce_quotas);
+    }
+
+    #[test]
     fn half_a_pair_is_refused() {
         let mut cfg = Config::for_tests("x", "y");
         cfg.access_key_secret = None;
