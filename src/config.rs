@@ -38,6 +38,9 @@ pub struct Credential {
     /// For STS credentials: the `SecurityToken` every request must carry.
     #[serde(default)]
     pub security_token: Option<String>,
+    /// RAM-style policy limiting what this key may do (none: everything).
+    #[serde(default)]
+    pub policy: Option<crate::policy::Policy>,
 }
 
 fn default_account() -> String {
@@ -52,6 +55,7 @@ impl Credential {
             access_key_secret: DEFAULT_ACCESS_KEY_SECRET.into(),
             account_id: DEFAULT_ACCOUNT_ID.into(),
             security_token: None,
+            policy: None,
         }
     }
 }
@@ -111,6 +115,15 @@ pub struct Config {
     /// Persist everything in this directory and restore it at start-up (opt-in durability).
     #[arg(long, env = "CLOUDFLOW_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Fault-injection rules (YAML or JSON; see README "Fault injection").
+    #[arg(long, env = "CLOUDFLOW_FAULTS")]
+    pub faults: Option<PathBuf>,
+    /// Enforce the documented API rate limits and resource limits (see README "Quotas").
+    #[arg(long, env = "CLOUDFLOW_ENFORCE_QUOTAS")]
+    pub enforce_quotas: bool,
+    /// The numbers enforced by --enforce-quotas (the documented ones; tests make them small).
+    #[arg(skip)]
+    pub quota_limits: crate::quotas::QuotaLimits,
 }
 
 impl Default for Config {
@@ -136,6 +149,9 @@ impl Config {
             mocks: None,
             init: None,
             data_dir: None,
+            faults: None,
+            enforce_quotas: false,
+            quota_limits: Default::default(),
         }
     }
 
@@ -182,6 +198,7 @@ impl Config {
                 access_key_secret: secret.clone(),
                 account_id: self.account_id.clone(),
                 security_token: None,
+                policy: None,
             }),
             (None, None) => {}
             _ => {
@@ -201,6 +218,7 @@ impl Config {
                     access_key_secret: secret,
                     account_id: self.account_id.clone(),
                     security_token: None,
+                    policy: None,
                 },
                 _ => Credential {
                     account_id: self.account_id.clone(),
@@ -279,6 +297,21 @@ mod tests {
         assert_eq!(creds[0].account_id, DEFAULT_ACCOUNT_ID);
         std::fs::write(&f, "[{\"access_key_id\": \"a\", \"bogus\": 1}]").unwrap();
         assert!(cfg.resolve_credentials().is_err());
+    }
+
+    #[test]
+    fn faults_and_quota_flags() {
+        let cfg = Config::try_parse_from([
+            "cloudflow-emulator",
+            "--enforce-quotas",
+            "--faults",
+            "f.yaml",
+        ])
+        .unwrap();
+        assert!(cfg.enforce_quotas);
+        assert_eq!(cfg.faults.as_deref(), Some(std::path::Path::new("f.yaml")));
+        assert_eq!(cfg.quota_limits, crate::quotas::QuotaLimits::default());
+        assert!(!Config::for_tests("a", "b").enforce_quotas);
     }
 
     #[test]

@@ -238,6 +238,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// The message sent to the client.
     pub message: String,
+    /// Seconds the client should wait before retrying, sent as `x-acs-retry-after` (throttling).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -252,7 +254,11 @@ impl ApiError {
             rest = &rest[pos + 2..];
         }
         message.push_str(rest);
-        ApiError { code, message }
+        ApiError {
+            code,
+            message,
+            retry_after: None,
+        }
     }
 
     /// `InvalidArgument` with the documented text followed by what exactly is wrong.
@@ -260,7 +266,14 @@ impl ApiError {
         ApiError {
             code: ErrorCode::InvalidArgument,
             message: format!("{} {}", ErrorCode::InvalidArgument.template(), detail),
+            retry_after: None,
         }
+    }
+
+    /// The same error, asking the client to retry after `seconds` (`x-acs-retry-after`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// `MissingRequiredParams` naming the parameter.

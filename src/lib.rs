@@ -17,8 +17,11 @@ pub mod console;
 pub mod durability;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod init;
+pub mod policy;
 pub mod protocol;
+pub mod quotas;
 pub mod scheduler;
 pub mod server;
 pub mod store;
@@ -50,6 +53,10 @@ pub struct AppState {
     pub preload: init::Preload,
     /// The mock configuration at start-up (`--mocks` plus `--init`), restored by a full reset.
     pub startup_mocks: engine::tasks::mocks::MockConfig,
+    /// Fault-injection rules.
+    pub faults: faults::Faults,
+    /// Rate limits and resource limits (`--enforce-quotas`).
+    pub quotas: quotas::Quotas,
 }
 
 impl AppState {
@@ -95,6 +102,17 @@ impl AppState {
         };
         let mocks = init::merge_mocks(mocks, preload.mocks.clone())
             .map_err(|e| format!("{init_label}: {e}"))?;
+        let faults = match &config.faults {
+            None => faults::FaultConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read faults file {}: {e}", path.display()))?;
+                faults::FaultConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        let quotas = quotas::Quotas::new(config.enforce_quotas, config.quota_limits.clone());
+        let mut tasks = engine::tasks::TaskEnv::new(functions, mocks.clone());
+        tasks.max_events = quotas.max_events();
         let state = Arc::new(AppState {
             auth: protocol::auth::Authenticator::new(
                 credentials,
@@ -103,11 +121,13 @@ impl AppState {
             ),
             store: store::Store::default(),
             clock: Arc::new(clock::Clock::new(config.time_scale)),
-            tasks: Arc::new(engine::tasks::TaskEnv::new(functions, mocks.clone())),
+            tasks: Arc::new(tasks),
             host_id: config.host_id(),
             started: std::time::Instant::now(),
             preload,
             startup_mocks: mocks,
+            faults: faults::Faults::new(faults),
+            quotas,
             config,
         });
         if let Some(dir) = state.config.data_dir.clone() {

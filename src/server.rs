@@ -37,6 +37,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/_emulator/mocks/bindings", post(mocks_bind))
         .merge(crate::console::routes())
         .route("/_emulator/reset", post(reset))
+        .route(
+            "/_emulator/faults",
+            get(faults_get).put(faults_put).delete(faults_delete),
+        )
         .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
         .fallback(api_handler)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -221,6 +225,30 @@ async fn reset(State(app): State<Arc<AppState>>, uri: Uri) -> Response<Body> {
     }
 }
 
+async fn faults_get(State(app): State<Arc<AppState>>) -> Response<Body> {
+    json_ok(serde_json::to_value(app.faults.config()).unwrap_or_default())
+}
+
+/// Replace the fault rules (YAML or JSON body, the `--faults` format).
+async fn faults_put(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let text = match read_text(req).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match crate::faults::FaultConfig::parse(&text) {
+        Ok(cfg) => {
+            app.faults.set_config(cfg);
+            faults_get(State(app)).await
+        }
+        Err(e) => emulator_error(StatusCode::BAD_REQUEST, "InvalidArgument", e),
+    }
+}
+
+async fn faults_delete(State(app): State<Arc<AppState>>) -> Response<Body> {
+    app.faults.set_config(Default::default());
+    faults_get(State(app)).await
+}
+
 async fn emulator_not_found(method: Method, req: Request) -> Response<Body> {
     emulator_error(
         StatusCode::NOT_FOUND,
@@ -269,6 +297,10 @@ async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response
         }
         let cred = app.auth.authenticate(&rpc, chrono::Utc::now())?;
         let account = app.store.account(&cred.account_id);
+        crate::policy::authorize(&cred, &rpc.action, &rpc.params, &app.config.region)?;
+        app.quotas
+            .check(&cred.account_id, &account, &rpc.action, &rpc.params)?;
+        crate::faults::inject(&app.faults, &rpc.action, &rpc.params).await?;
         api::dispatch(
             &rpc.action,
             Call {

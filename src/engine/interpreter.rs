@@ -122,6 +122,9 @@ pub fn spawn_at(
     start: Option<(usize, Value)>,
 ) {
     let test_case = env.mocks.select(&exec.flow_name, &exec.name);
+    if env.max_events != usize::MAX {
+        exec.set_event_limit(env.max_events);
+    }
     tokio::spawn(async move {
         let cancel = exec.cancel.clone();
         tokio::select! {

@@ -302,6 +302,7 @@ mod tests {
                 access_key_secret: fx.secret.clone(),
                 account_id: "1".into(),
                 security_token: None,
+                policy: None,
             }],
             AuthMode::Verify,
             900,

@@ -45,7 +45,12 @@ pub fn error(err: &ApiError, request_id: &str, host_id: &str) -> Response<Body> 
     });
     let status =
         StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_response(status, request_id, &body)
+    let mut resp = json_response(status, request_id, &body);
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut()
+            .insert("x-acs-retry-after", HeaderValue::from(secs));
+    }
+    resp
 }
 
 #[cfg(test)]
@@ -60,5 +65,10 @@ mod tests {
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["content-type"], "application/json");
         assert_eq!(r.headers()["x-acs-request-id"], "rid");
+        assert!(r.headers().get("x-acs-retry-after").is_none());
+        let t = ApiError::new(ErrorCode::ResourceThrottled, &[]).with_retry_after(3);
+        let r = error(&t, "rid", "host");
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["x-acs-retry-after"], "3");
     }
 }

@@ -3,6 +3,7 @@
 //! only act on a running execution, so a stop and a natural finish racing end in exactly one
 //! terminal state, and the loser learns which.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -195,7 +196,12 @@ pub struct ExecState {
 }
 
 /// How a restored execution ended: status, time, output, error and cause.
-pub type Ended = (Status, DateTime<Utc>, Option<String>, Option<(String, String)>);
+pub type Ended = (
+    Status,
+    DateTime<Utc>,
+    Option<String>,
+    Option<(String, String)>,
+);
 
 /// The engine tried to record into an execution that has already ended (e.g. was stopped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,8 +271,13 @@ pub struct Execution {
     pub cancel: CancellationToken,
     /// Woken when the execution reaches a terminal status.
     pub finished: Notify,
+    /// Most history events the execution may have (`--enforce-quotas`; unlimited otherwise).
+    event_limit: AtomicUsize,
     state: Mutex<ExecState>,
 }
+
+/// Error of an execution failed for having too many history events.
+pub const EVENT_LIMIT_ERROR: &str = "FnF.EventLimitExceeded";
 
 impl Execution {
     /// A new running execution whose history holds `ExecutionStarted`.
@@ -296,6 +307,7 @@ impl Execution {
             started_time: spec.started_time,
             cancel: CancellationToken::new(),
             finished: Notify::new(),
+            event_limit: AtomicUsize::new(usize::MAX),
             state: Mutex::new(ExecState {
                 status: Status::Running,
                 stopped_time: None,
@@ -316,6 +328,12 @@ impl Execution {
         self.lock().status
     }
 
+    /// Limit the history to `n` events (at least 2): recording the event that would reach the
+    /// limit fails the execution with [`EVENT_LIMIT_ERROR`] instead (that failure is event n).
+    pub fn set_event_limit(&self, n: usize) {
+        self.event_limit.store(n.max(2), Ordering::Relaxed);
+    }
+
     /// Append an event while the execution runs; `Err(Halted)` once it has ended.
     pub fn record(
         &self,
@@ -327,6 +345,25 @@ impl Execution {
     ) -> Result<u64, Halted> {
         let mut st = self.lock();
         if !st.status.in_progress() {
+            return Err(Halted);
+        }
+        let limit = self.event_limit.load(Ordering::Relaxed);
+        if st.history.len() + 1 >= limit {
+            let (error, cause) = (
+                EVENT_LIMIT_ERROR.to_string(),
+                format!("The execution exceeded the limit of {limit} history events."),
+            );
+            let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
+            st.error = Some((error, cause));
+            self.end(
+                &mut st,
+                Status::Failed,
+                EventType::ExecutionFailed,
+                time,
+                detail,
+            );
+            drop(st);
+            self.after_end();
             return Err(Halted);
         }
         let id = st.history.len() as u64 + 1;
@@ -387,11 +424,7 @@ impl Execution {
     }
 
     /// Rebuild from the journal: the history (after `ExecutionStarted`) and the end, if any.
-    pub fn restore(
-        &self,
-        events: Vec<Event>,
-        end: Option<Ended>,
-    ) {
+    pub fn restore(&self, events: Vec<Event>, end: Option<Ended>) {
         let mut st = self.lock();
         st.history.extend(events);
         if let Some((status, stopped, output, error)) = end {

@@ -28,6 +28,8 @@ pub struct TaskEnv {
     pub tokens: callback::Tokens,
     /// Outgoing HTTP client.
     pub http: reqwest::Client,
+    /// History events allowed per execution (`--enforce-quotas`; `usize::MAX` otherwise).
+    pub max_events: usize,
 }
 
 impl TaskEnv {
@@ -41,6 +43,7 @@ impl TaskEnv {
                 .pool_max_idle_per_host(64)
                 .build()
                 .unwrap_or_default(),
+            max_events: usize::MAX,
         }
     }
 }
