@@ -4,6 +4,8 @@ FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Cargo.toml names the criterion benches; cargo wants their files present.
+COPY benches ./benches
 RUN cargo build --release --locked --bin cloudflow-emulator
 
 FROM debian:bookworm-slim
