@@ -203,7 +203,11 @@ async fn run(
 }
 
 fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
-    let text = v.to_string();
+    check_text(v.to_string(), what, state)
+}
+
+/// [`check_size`] of an already serialized value.
+fn check_text(text: String, what: &str, state: &str) -> Result<String, Halt> {
     if text.len() > MAX_STATE_IO_BYTES {
         return Err(fail(
             codes::DATA_LIMIT,
@@ -211,6 +215,18 @@ fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
         ));
     }
     Ok(text)
+}
+
+/// `{"key":<json>}` from serialized JSON: the same text as `json!({key: v}).to_string()`, without
+/// cloning and serializing `v` again for each history event.
+fn wrap_detail(key: &str, json_text: &str) -> String {
+    let mut s = String::with_capacity(key.len() + json_text.len() + 5);
+    s.push_str("{\"");
+    s.push_str(key);
+    s.push_str("\":");
+    s.push_str(json_text);
+    s.push('}');
+    s
 }
 
 fn require_object(v: Value, what: &str, state: &str) -> Result<Value, Halt> {
@@ -244,6 +260,19 @@ impl Run {
     ) -> Result<u64, Halt> {
         self.exec
             .record(kind, schedule, step, self.clock.now(), detail.to_string())
+            .map_err(|_| Halt::Ended)
+    }
+
+    /// [`Run::record`] with an already serialized detail.
+    fn record_text(
+        &self,
+        kind: EventType,
+        schedule: u64,
+        step: &Arc<str>,
+        detail: String,
+    ) -> Result<u64, Halt> {
+        self.exec
+            .record(kind, schedule, step, self.clock.now(), detail)
             .map_err(|_| Halt::Ended)
     }
 
@@ -295,14 +324,16 @@ impl Run {
         opener: u64,
     ) -> Result<Step, Halt> {
         let name = &st.name;
-        let entered = self.record(
+        // Each value is serialized once and the text reused for its history events.
+        let raw_text = raw.to_string();
+        let entered = self.record_text(
             EventType::StepEntered,
             opener,
             name,
-            json!({ "Input": raw }),
+            wrap_detail("Input", &raw_text),
         )?;
-        let input = match &st.input {
-            None => raw,
+        let (input, input_text) = match &st.input {
+            None => (raw, raw_text),
             Some(t) => {
                 let sc = self.scope(Current {
                     name,
@@ -310,15 +341,17 @@ impl Run {
                     ..Default::default()
                 });
                 let v = self.eval(t, &sc, "InputConstructor", name)?;
-                require_object(v, "input", name)?
+                let v = require_object(v, "input", name)?;
+                let text = v.to_string();
+                (v, text)
             }
         };
-        check_size(&input, "input", name)?;
-        let started = self.record(
+        let input_text = check_text(input_text, "input", name)?;
+        let started = self.record_text(
             EventType::StepStarted,
             entered,
             name,
-            json!({ "Input": input }),
+            wrap_detail("Input", &input_text),
         )?;
 
         let work = self.work(st, &input, started).await;
@@ -439,19 +472,9 @@ impl Run {
                 require_object(v, "output", name)?
             }
         };
-        check_size(&output, "output", name)?;
-        self.record(
-            EventType::StepSucceeded,
-            started,
-            name,
-            json!({ "Output": output }),
-        )?;
-        self.record(
-            EventType::StepExited,
-            entered,
-            name,
-            json!({ "Output": output }),
-        )?;
+        let detail = wrap_detail("Output", &check_size(&output, "output", name)?);
+        self.record_text(EventType::StepSucceeded, started, name, detail.clone())?;
+        self.record_text(EventType::StepExited, entered, name, detail)?;
         let _ = scope;
         Ok(match next.unwrap_or(st.next) {
             Next::State(i) => Step::Next(i, output),
@@ -663,6 +686,25 @@ impl Run {
                 self.run_task(st, spec, input, started, retry_count).await?,
                 None,
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod detail_tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_detail_is_the_serialized_object() {
+        for v in [
+            json!({}),
+            json!({"a": [1, 2.5, null], "é\"": {"b": "x\ny"}}),
+            json!("s"),
+        ] {
+            assert_eq!(
+                wrap_detail("Input", &v.to_string()),
+                json!({ "Input": v }).to_string()
+            );
         }
     }
 }
