@@ -620,7 +620,7 @@ impl Run {
                         Ok::<Value, Halt>(out)
                     }
                 });
-                let outs = futures_util::future::try_join_all(futs).await?;
+                let outs = Box::pin(futures_util::future::try_join_all(futs)).await?;
                 let mut m = Map::with_capacity(outs.len());
                 for (i, o) in outs.into_iter().enumerate() {
                     m.insert(format!("Branch{i}"), o);
@@ -659,31 +659,33 @@ impl Run {
                         ),
                     ));
                 };
-                let outs: Vec<Value> = stream::iter(items.into_iter().enumerate())
-                    .map(|(i, item)| async move {
-                        let ie = self.record(
-                            EventType::IterationEntered,
-                            started,
-                            name,
-                            json!({ "Index": i }),
-                        )?;
-                        let item = require_object(item, "iteration input", name)?;
-                        let out = self.run_scope(processor, item, ie).await?;
-                        self.record(
-                            EventType::IterationExited,
-                            ie,
-                            name,
-                            json!({ "Index": i, "Output": out }),
-                        )?;
-                        Ok::<Value, Halt>(out)
-                    })
-                    .buffered((*max_concurrency).max(1))
-                    .try_collect()
-                    .await?;
+                let outs: Vec<Value> = Box::pin(
+                    stream::iter(items.into_iter().enumerate())
+                        .map(|(i, item)| async move {
+                            let ie = self.record(
+                                EventType::IterationEntered,
+                                started,
+                                name,
+                                json!({ "Index": i }),
+                            )?;
+                            let item = require_object(item, "iteration input", name)?;
+                            let out = self.run_scope(processor, item, ie).await?;
+                            self.record(
+                                EventType::IterationExited,
+                                ie,
+                                name,
+                                json!({ "Index": i, "Output": out }),
+                            )?;
+                            Ok::<Value, Halt>(out)
+                        })
+                        .buffered((*max_concurrency).max(1))
+                        .try_collect::<Vec<Value>>(),
+                )
+                .await?;
                 Ok((json!({ "Items": outs }), None))
             }
             Kind::Task { spec, .. } => Ok((
-                self.run_task(st, spec, input, started, retry_count).await?,
+                Box::pin(self.run_task(st, spec, input, started, retry_count)).await?,
                 None,
             )),
         }
