@@ -965,10 +965,14 @@ async fn cmd_park(o: Park, stop_all: bool) {
             flow: flow.clone(),
             names: Arc::new(to_stop),
         };
-        let label = format!(
-            "StopExecution of {n} while {} others run",
-            o.executions.saturating_sub(n as u64)
-        );
+        let label = if stop_all {
+            format!("StopExecution of all {n} parked executions")
+        } else {
+            format!(
+                "StopExecution of {n} while {} others run",
+                o.executions.saturating_sub(n as u64)
+            )
+        };
         let mut r = run_load(&label, srv.addr, &s, work, &l).await;
         r.print();
         println!("[StopExecution] p99 {:.3} ms", r.p99_ms("StopExecution"));
