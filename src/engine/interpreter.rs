@@ -237,7 +237,11 @@ async fn run(
 }
 
 fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
-    let text = v.to_string();
+    check_text(v.to_string(), what, state)
+}
+
+/// [`check_size`] of an already serialized value.
+fn check_text(text: String, what: &str, state: &str) -> Result<String, Halt> {
     if text.len() > MAX_STATE_IO_BYTES {
         return Err(fail(
             codes::DATA_LIMIT,
@@ -245,6 +249,18 @@ fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
         ));
     }
     Ok(text)
+}
+
+/// `{"key":<json>}` from serialized JSON: the same text as `json!({key: v}).to_string()`, without
+/// cloning and serializing `v` again for each history event.
+fn wrap_detail(key: &str, json_text: &str) -> String {
+    let mut s = String::with_capacity(key.len() + json_text.len() + 5);
+    s.push_str("{\"");
+    s.push_str(key);
+    s.push_str("\":");
+    s.push_str(json_text);
+    s.push('}');
+    s
 }
 
 fn require_object(v: Value, what: &str, state: &str) -> Result<Value, Halt> {
@@ -292,6 +308,19 @@ impl Run {
     ) -> Result<u64, Halt> {
         self.exec
             .record(kind, schedule, step, self.clock.now(), detail.to_string())
+            .map_err(|_| Halt::Ended)
+    }
+
+    /// [`Run::record`] with an already serialized detail.
+    fn record_text(
+        &self,
+        kind: EventType,
+        schedule: u64,
+        step: &Arc<str>,
+        detail: String,
+    ) -> Result<u64, Halt> {
+        self.exec
+            .record(kind, schedule, step, self.clock.now(), detail)
             .map_err(|_| Halt::Ended)
     }
 
@@ -414,16 +443,18 @@ impl Run {
         let name = &st.name;
         // Legacy: the raw input is the parent's input merged with the parent's $local.
         let legacy_raw = parent_local.map(|l| merged(&raw, l));
-        let entered = self.record(
+        // Each value is serialized once and the text reused for its history events.
+        let raw_text = legacy_raw.as_ref().unwrap_or(&raw).to_string();
+        let entered = self.record_text(
             EventType::StepEntered,
             opener,
             name,
-            json!({ "Input": legacy_raw.as_ref().unwrap_or(&raw) }),
+            wrap_detail("Input", &raw_text),
         )?;
         let parent_input = parent_local.map(|_| raw.clone());
-        let input = match (&st.input, legacy_raw) {
-            (None, None) => raw,
-            (None, Some(r)) => r,
+        let (input, input_text) = match (&st.input, legacy_raw) {
+            (None, None) => (raw, raw_text),
+            (None, Some(r)) => (r, raw_text),
             (Some(t), _) => {
                 let (what, output) = match parent_local {
                     Some(l) => ("inputMappings", Some(l)),
@@ -436,16 +467,18 @@ impl Run {
                     ..Default::default()
                 });
                 let v = self.eval(t, &sc, what, name)?;
-                require_object(v, "input", name)?
+                let v = require_object(v, "input", name)?;
+                let text = v.to_string();
+                (v, text)
             }
         };
         let parent: Parent<'_> = parent_input.as_ref().zip(parent_local);
-        check_size(&input, "input", name)?;
-        let started = self.record(
+        let input_text = check_text(input_text, "input", name)?;
+        let started = self.record_text(
             EventType::StepStarted,
             entered,
             name,
-            json!({ "Input": input }),
+            wrap_detail("Input", &input_text),
         )?;
 
         let work = self.work(st, &input, started, parent).await;
@@ -577,19 +610,9 @@ impl Run {
                 require_object(v, "output", name)?
             }
         };
-        check_size(&output, "output", name)?;
-        self.record(
-            EventType::StepSucceeded,
-            started,
-            name,
-            json!({ "Output": output }),
-        )?;
-        self.record(
-            EventType::StepExited,
-            entered,
-            name,
-            json!({ "Output": output }),
-        )?;
+        let detail = wrap_detail("Output", &check_size(&output, "output", name)?);
+        self.record_text(EventType::StepSucceeded, started, name, detail.clone())?;
+        self.record_text(EventType::StepExited, entered, name, detail)?;
         let _ = scope;
         Ok(match next.unwrap_or(st.next) {
             Next::State(i) => Step::Next(i, output),
@@ -776,7 +799,7 @@ impl Run {
                         Ok::<Value, Halt>(out)
                     }
                 });
-                let outs = futures_util::future::try_join_all(futs).await?;
+                let outs = Box::pin(futures_util::future::try_join_all(futs)).await?;
                 if legacy {
                     return Ok((Value::Array(outs), None));
                 }
@@ -817,48 +840,68 @@ impl Run {
                     let out = self.run_distributed_map(st, items, input, started).await?;
                     return Ok((out, None));
                 }
-                let outs: Vec<Value> = stream::iter(items.into_iter().enumerate())
-                    .map(|(i, item)| async move {
-                        let ie = self.record(
-                            EventType::IterationEntered,
-                            started,
-                            name,
-                            json!({ "Index": i }),
-                        )?;
-                        let item = match iteration {
-                            // Legacy: the step input plus the element (and its index).
-                            Some(im) => {
-                                let mut m = input.as_object().cloned().unwrap_or_default();
-                                m.insert(im.item.clone(), item);
-                                if let Some(k) = &im.index {
-                                    m.insert(k.clone(), json!(i));
+                let outs: Vec<Value> = Box::pin(
+                    stream::iter(items.into_iter().enumerate())
+                        .map(|(i, item)| async move {
+                            let ie = self.record(
+                                EventType::IterationEntered,
+                                started,
+                                name,
+                                json!({ "Index": i }),
+                            )?;
+                            let item = match iteration {
+                                // Legacy: the step input plus the element (and its index).
+                                Some(im) => {
+                                    let mut m = input.as_object().cloned().unwrap_or_default();
+                                    m.insert(im.item.clone(), item);
+                                    if let Some(k) = &im.index {
+                                        m.insert(k.clone(), json!(i));
+                                    }
+                                    Value::Object(m)
                                 }
-                                Value::Object(m)
-                            }
-                            None => require_object(item, "iteration input", name)?,
-                        };
-                        let out = self.run_scope(processor, item, ie).await?;
-                        self.record(
-                            EventType::IterationExited,
-                            ie,
-                            name,
-                            json!({ "Index": i, "Output": out }),
-                        )?;
-                        Ok::<Value, Halt>(out)
-                    })
-                    .buffered((*max_concurrency).max(1))
-                    .try_collect()
-                    .await?;
+                                None => require_object(item, "iteration input", name)?,
+                            };
+                            let out = self.run_scope(processor, item, ie).await?;
+                            self.record(
+                                EventType::IterationExited,
+                                ie,
+                                name,
+                                json!({ "Index": i, "Output": out }),
+                            )?;
+                            Ok::<Value, Halt>(out)
+                        })
+                        .buffered((*max_concurrency).max(1))
+                        .try_collect::<Vec<Value>>(),
+                )
+                .await?;
                 if iteration.is_some() {
                     return Ok((Value::Array(outs), None));
                 }
                 Ok((json!({ "Items": outs }), None))
             }
             Kind::Task { spec, .. } => Ok((
-                self.run_task(st, spec, input, started, retry_count, parent)
-                    .await?,
+                Box::pin(self.run_task(st, spec, input, started, retry_count, parent)).await?,
                 None,
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod detail_tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_detail_is_the_serialized_object() {
+        for v in [
+            json!({}),
+            json!({"a": [1, 2.5, null], "é\"": {"b": "x\ny"}}),
+            json!("s"),
+        ] {
+            assert_eq!(
+                wrap_detail("Input", &v.to_string()),
+                json!({ "Input": v }).to_string()
+            );
         }
     }
 }
