@@ -26,7 +26,7 @@ fn new_request_id() -> String {
 
 /// The router: `/_emulator/*` endpoints, and the API on every other path.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/_emulator/health", get(health))
         .route("/_emulator/clock", get(clock_now))
         .route("/_emulator/clock/advance", post(clock_advance))
@@ -42,11 +42,16 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(faults_get).put(faults_put).delete(faults_delete),
         )
         .route("/_emulator/{*rest}", axum::routing::any(emulator_not_found))
-        .fallback(api_handler)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            panic_response,
-        ))
-        .with_state(state)
+        .fallback(api_handler);
+    panic_guard(router).with_state(state)
+}
+
+/// Answer a panic in any handler with the documented 500 `InternalServerError` body (logged
+/// with its message); the server keeps serving.
+pub fn panic_guard<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        panic_response,
+    ))
 }
 
 /// Serve `state` on `listener` until `shutdown` completes, then finish in-flight requests.
