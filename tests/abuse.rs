@@ -266,6 +266,19 @@ async fn malformed_and_flooding_parameters_get_documented_400s() {
         .await
         .err(400, "EntityTooLarge");
 
+    // A request target over 64 KiB (the most `http::Uri` holds): hyper's bare 414, the
+    // connection closed, nothing allocated beyond the read buffer.
+    let addr = addr_of(&server);
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let target = format!("/?Action=ListFlows&Pad={}", "x".repeat(100_000));
+        let _ = s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        read_response(&mut s, Duration::from_secs(10))
+    })
+    .await
+    .unwrap();
+    assert!(status == 414 || status == 431, "status {status}");
+
     for _ in 0..20 {
         raw_post(&server, q, form, many.clone().into_bytes())
             .await
