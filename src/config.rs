@@ -124,7 +124,18 @@ pub struct Config {
     /// The numbers enforced by --enforce-quotas (the documented ones; tests make them small).
     #[arg(skip)]
     pub quota_limits: crate::quotas::QuotaLimits,
+    /// Seconds a client may take to send a request's headers, and again its body (slow clients).
+    #[arg(long, env = "CLOUDFLOW_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT)]
+    pub request_timeout: u64,
+    /// Most connections served at once; further ones wait in the listen backlog.
+    #[arg(long, env = "CLOUDFLOW_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
 }
+
+/// Default of `--request-timeout`, in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: u64 = 30;
+/// Default of `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -152,6 +163,8 @@ impl Config {
             faults: None,
             enforce_quotas: false,
             quota_limits: Default::default(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -165,6 +178,18 @@ impl Config {
         }
         if self.max_clock_skew < 0 {
             return Err("--max-clock-skew must not be negative".into());
+        }
+        if !(1..=3600).contains(&self.request_timeout) {
+            return Err(format!(
+                "--request-timeout must be between 1 and 3600 seconds, got {}",
+                self.request_timeout
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(format!(
+                "--max-connections must be between 1 and 1000000, got {}",
+                self.max_connections
+            ));
         }
         Ok(())
     }

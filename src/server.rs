@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -55,15 +55,76 @@ pub fn panic_guard<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Route
 }
 
 /// Serve `state` on `listener` until `shutdown` completes, then finish in-flight requests.
+///
+/// A hand-written accept loop (rather than `axum::serve`) so that slow clients can be cut
+/// off: a connection that has not sent a complete request head within `--request-timeout`
+/// seconds is closed (nothing can be answered before the headers), at most
+/// `--max-connections` connections are served at once (further ones wait in the listen
+/// backlog), and on shutdown the listener is closed at once, idle keep-alive connections are
+/// closed, and requests in flight are finished (for at most [`SHUTDOWN_GRACE`] more than the
+/// request timeout).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let request_timeout = Duration::from_secs(state.config.request_timeout);
+    let limit = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
+    let router = app(state);
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(request_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = limit.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, _peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = TowerToHyperService::new(router.clone());
+        let conn = http.serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(request_timeout + SHUTDOWN_GRACE) => {
+            tracing::warn!("shutdown: requests still in flight were abandoned");
+        }
+    }
+    Ok(())
 }
+
+/// How long shutdown waits for in-flight requests beyond `--request-timeout` (the longest
+/// long poll, `WaitTimeSeconds`, is 60 s).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(65);
 
 fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     let detail = err
@@ -128,16 +189,30 @@ async fn clock_advance(State(app): State<Arc<AppState>>, uri: Uri) -> Response<B
 /// Largest body accepted by the emulator endpoints.
 const MAX_EMULATOR_BODY: usize = 4 * 1024 * 1024;
 
-async fn read_text(req: Request) -> Result<String, Response<Body>> {
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_EMULATOR_BODY)
-        .await
-        .map_err(|_| {
-            emulator_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "EntityTooLarge",
-                format!("The body exceeds {MAX_EMULATOR_BODY} bytes."),
-            )
-        })?;
+async fn read_text(app: &AppState, req: Request) -> Result<String, Response<Body>> {
+    let limit = Duration::from_secs(app.config.request_timeout);
+    let bytes = tokio::time::timeout(
+        limit,
+        axum::body::to_bytes(req.into_body(), MAX_EMULATOR_BODY),
+    )
+    .await
+    .map_err(|_| {
+        emulator_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            format!(
+                "The request body was not received within {} seconds.",
+                limit.as_secs()
+            ),
+        )
+    })?
+    .map_err(|_| {
+        emulator_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "EntityTooLarge",
+            format!("The body exceeds {MAX_EMULATOR_BODY} bytes."),
+        )
+    })?;
     String::from_utf8(bytes.to_vec()).map_err(|_| {
         emulator_error(
             StatusCode::BAD_REQUEST,
@@ -153,7 +228,7 @@ async fn mocks_get(State(app): State<Arc<AppState>>) -> Response<Body> {
 
 /// Replace the whole mock configuration (YAML or JSON body, the `--mocks` format).
 async fn mocks_put(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
-    let text = match read_text(req).await {
+    let text = match read_text(&app, req).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -173,7 +248,7 @@ async fn mocks_delete(State(app): State<Arc<AppState>>) -> Response<Body> {
 
 /// Bind an execution name to a test case: `{"FlowName", "ExecutionName", "TestCase"}`.
 async fn mocks_bind(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
-    let text = match read_text(req).await {
+    let text = match read_text(&app, req).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -236,7 +311,7 @@ async fn faults_get(State(app): State<Arc<AppState>>) -> Response<Body> {
 
 /// Replace the fault rules (YAML or JSON body, the `--faults` format).
 async fn faults_put(State(app): State<Arc<AppState>>, req: Request) -> Response<Body> {
-    let text = match read_text(req).await {
+    let text = match read_text(&app, req).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -287,9 +362,19 @@ async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response
         if declared.saturating_add(uri_len) > MAX_REQUEST_BYTES {
             return Err(too_large());
         }
-        let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES - uri_len)
-            .await
-            .map_err(|_| too_large())?;
+        let limit = Duration::from_secs(app.config.request_timeout);
+        let body = tokio::time::timeout(
+            limit,
+            axum::body::to_bytes(body, MAX_REQUEST_BYTES - uri_len),
+        )
+        .await
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "The request body was not received within {} seconds.",
+                limit.as_secs()
+            ))
+        })?
+        .map_err(|_| too_large())?;
         let rpc = protocol::decode(&parts.method, &parts.uri, &parts.headers, &body)?;
         action = rpc.action.clone();
         if let Some(rid) = rpc.params.optional("RequestId") {
