@@ -3,6 +3,8 @@
 //! parameters in a form body).
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::sync::Arc;
 use std::time::Duration;
 
