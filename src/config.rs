@@ -340,6 +340,22 @@ mod tests {
     }
 
     #[test]
+    fn request_timeout_and_connection_limit_are_checked() {
+        let cfg = Config::for_tests("x", "y");
+        assert_eq!(cfg.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(cfg.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert!(cfg.validate().is_ok());
+        for (timeout, max) in [(0, 10), (3601, 10), (30, 0), (30, 1_000_001)] {
+            let mut c = cfg.clone();
+            c.request_timeout = timeout;
+            c.max_connections = max;
+            assert!(c.validate().is_err(), "{timeout} {max}");
+        }
+        let parsed = Config::parse_from(["x", "--request-timeout", "5", "--max-connections", "3"]);
+        assert_eq!((parsed.request_timeout, parsed.max_connections), (5, 3));
+    }
+
+    #[test]
     fn half_a_pair_is_refused() {
         let mut cfg = Config::for_tests("x", "y");
         cfg.access_key_secret = None;
