@@ -41,9 +41,25 @@ pub(super) struct Ctx {
     pub(super) mode: ExecutionMode,
 }
 
+/// Drop custom YAML tags (`resourceArn: !Ref video-demo/transcode`, from Funcraft/ROS templates),
+/// keeping the tagged value, so such real-world definitions load.
+fn untag(v: serde_yaml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Tagged(t) => untag(t.value),
+        Y::Sequence(items) => Y::Sequence(items.into_iter().map(untag).collect()),
+        Y::Mapping(m) => Y::Mapping(m.into_iter().map(|(k, v)| (untag(k), untag(v))).collect()),
+        other => other,
+    }
+}
+
 /// Parse and validate a definition. `Err` lists every problem found.
 pub fn parse(text: &str, mode: ExecutionMode) -> Result<FlowDef, Vec<String>> {
-    let value: Value = match serde_yaml::from_str(text) {
+    let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Err(vec![format!("Definition is not valid YAML or JSON: {e}")]),
+    };
+    let value: Value = match serde_json::to_value(untag(yaml)) {
         Ok(v) => v,
         Err(e) => return Err(vec![format!("Definition is not valid YAML or JSON: {e}")]),
     };
@@ -948,4 +964,19 @@ fn parse_error_handling(
         }
     }
     (cx.errs.len() == before).then_some(eh)
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    #[test]
+    fn custom_yaml_tags_are_tolerated() {
+        let legacy = "version: v1beta1\ntype: flow\nsteps:\n  - type: task\n    name: t\n    resourceArn: !Ref video-demo/transcode\n";
+        assert!(parse(legacy, ExecutionMode::Standard).is_ok());
+        let new = "Type: StateMachine\nSpecVersion: v1\nStartAt: P\nStates:\n  - Type: Pass\n    Name: P\n    InputConstructor:\n      arn: !Sub acs:fc:x\n    End: true\n";
+        assert!(parse(new, ExecutionMode::Standard).is_ok());
+        // Non-string keys are still refused with a message, never a panic.
+        assert!(parse("{1: 2}", ExecutionMode::Standard).is_err());
+    }
 }
