@@ -30,6 +30,19 @@ fn execution(call: &Call<'_>) -> Result<Arc<Execution>, ApiError> {
         .ok_or_else(|| ApiError::execution_not_exists(name, &flow_name))
 }
 
+/// The `Input` parameter: a JSON object as text, `{}` when absent.
+fn input_param(p: &crate::protocol::params::Params) -> Result<String, ApiError> {
+    match p.optional("Input") {
+        None => Ok("{}".to_string()),
+        Some(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(_)) => Ok(raw.to_string()),
+            _ => Err(ApiError::invalid(
+                "Input must be a JSON object, e.g. {\"key\":\"value\"}.",
+            )),
+        },
+    }
+}
+
 /// StartExecution.
 pub fn start_execution(call: &Call<'_>) -> ActionResult {
     let p = call.params;
@@ -41,17 +54,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let input = match p.optional("Input") {
-        None => "{}".to_string(),
-        Some(raw) => match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(_)) => raw.to_string(),
-            _ => {
-                return Err(ApiError::invalid(
-                    "Input must be a JSON object, e.g. {\"key\":\"value\"}.",
-                ))
-            }
-        },
-    };
+    let input = input_param(p)?;
     let version = super::versions::resolve_qualifier(&f, p.optional("Qualifier"))?;
     let callback_token = p.optional("CallbackFnFTaskToken").map(str::to_string);
     if let Some(t) = &callback_token {
@@ -236,17 +239,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ActionResult {
         None => uuid::Uuid::new_v4().simple().to_string(),
     };
     let name = format!("{base}:{}", uuid::Uuid::new_v4());
-    let input = match p.optional("Input") {
-        None => "{}".to_string(),
-        Some(raw) => match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(_)) => raw.to_string(),
-            _ => {
-                return Err(ApiError::invalid(
-                    "Input must be a JSON object, e.g. {\"key\":\"value\"}.",
-                ))
-            }
-        },
-    };
+    let input = input_param(p)?;
     let version = super::versions::resolve_qualifier(&f, p.optional("Qualifier"))?;
     let meta = f.meta();
     let clock = &call.app.clock;
