@@ -125,7 +125,7 @@ pub fn spawn_at(
     if env.max_events != usize::MAX {
         exec.set_event_limit(env.max_events);
     }
-    tokio::spawn(async move {
+    let fut = async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
@@ -136,7 +136,8 @@ pub fn spawn_at(
             let result = child_result(&exec);
             let _ = env.tokens.report(&account, token, result, clock.now());
         }
-    });
+    };
+    tokio::spawn(fut);
 }
 
 /// What a finished child execution reports to its parent task.
@@ -402,7 +403,20 @@ impl Run {
                     }
                 }
             }
-            self.run_scope_at(scope, scope.start, input, opener).await
+            let mut idx = scope.start;
+            let mut input = input;
+            loop {
+                match self
+                    .run_state(scope, &scope.states[idx], input, opener, None)
+                    .await?
+                {
+                    Step::Next(i, out) => {
+                        idx = i;
+                        input = out;
+                    }
+                    Step::End(out) => return Ok(out),
+                }
+            }
         })
     }
 
@@ -837,7 +851,7 @@ impl Run {
                     ));
                 };
                 if distributed.is_some() {
-                    let out = self.run_distributed_map(st, items, input, started).await?;
+                    let out = Box::pin(self.run_distributed_map(st, items, input, started)).await?;
                     return Ok((out, None));
                 }
                 let outs: Vec<Value> = Box::pin(
