@@ -112,6 +112,10 @@ pub struct Config {
     /// Preloaded state (YAML): flows, mocks and function endpoints created at start-up.
     #[arg(long, env = "CLOUDFLOW_INIT")]
     pub init: Option<PathBuf>,
+    /// Threads serving requests and running executions (default: one less than the cores, at
+    /// least 1, leaving a core for the client that usually runs on the same machine).
+    #[arg(long, env = "CLOUDFLOW_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     /// Persist everything in this directory and restore it at start-up (opt-in durability).
     #[arg(long, env = "CLOUDFLOW_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -160,6 +164,7 @@ impl Config {
             mocks: None,
             init: None,
             data_dir: None,
+            worker_threads: None,
             faults: None,
             enforce_quotas: false,
             quota_limits: Default::default(),
@@ -170,6 +175,9 @@ impl Config {
 
     /// Check values clap cannot.
     pub fn validate(&self) -> Result<(), String> {
+        if self.worker_threads.is_some_and(|n| n > 1024) {
+            return Err("--worker-threads must be at most 1024".into());
+        }
         if !(self.time_scale.is_finite() && self.time_scale >= 1e-6 && self.time_scale <= 1e6) {
             return Err(format!(
                 "--time-scale must be between 0.000001 and 1000000, got {}",
@@ -287,6 +295,17 @@ impl Config {
             out.push((name.to_string(), url.to_string()));
         }
         Ok(out)
+    }
+
+    /// The number of runtime worker threads: `--worker-threads`, else cores − 1 (at least 1).
+    pub fn worker_threads(&self) -> usize {
+        self.worker_threads.filter(|n| *n > 0).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .saturating_sub(1)
+                .max(1)
+        })
     }
 
     /// The `HostId` reported in error bodies.

@@ -5,8 +5,7 @@ use clap::Parser;
 use cloudflow_emulator::cli::{self, Cli, Command};
 use cloudflow_emulator::{serve, AppState};
 
-#[tokio::main]
-async fn main() {
+fn main() {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_ansi(std::io::stdout().is_terminal())
@@ -14,7 +13,24 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let Cli { config, command } = Cli::parse();
+    let cli = Cli::parse();
+    let workers = cli.config.worker_threads();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cloudflow-emulator: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    runtime.block_on(run(cli));
+}
+
+async fn run(cli: Cli) {
+    let Cli { config, command } = cli;
     match command {
         None => {}
         Some(Command::Validate { mode, files }) => {
