@@ -403,24 +403,11 @@ impl Run {
                     }
                 }
             }
-            let mut idx = scope.start;
-            let mut input = input;
-            loop {
-                match self
-                    .run_state(scope, &scope.states[idx], input, opener, None)
-                    .await?
-                {
-                    Step::Next(i, out) => {
-                        idx = i;
-                        input = out;
-                    }
-                    Step::End(out) => return Ok(out),
-                }
-            }
+            self.states_from(scope, scope.start, input, opener).await
         })
     }
 
-    /// Run a (non-legacy) scope from the state at `start`.
+    /// Run a (non-legacy) scope from the state at `start` (resuming an execution).
     fn run_scope_at<'a>(
         self: &'a Arc<Self>,
         scope: &'a Scope,
@@ -428,22 +415,32 @@ impl Run {
         input: Value,
         opener: u64,
     ) -> BoxFut<'a, Result<Value, Halt>> {
-        Box::pin(async move {
-            let mut idx = start;
-            let mut input = input;
-            loop {
-                match self
-                    .run_state(scope, &scope.states[idx], input, opener, None)
-                    .await?
-                {
-                    Step::Next(i, out) => {
-                        idx = i;
-                        input = out;
-                    }
-                    Step::End(out) => return Ok(out),
+        Box::pin(self.states_from(scope, start, input, opener))
+    }
+
+    /// The state loop of a non-legacy scope. Not boxed itself: its callers box it once, so a
+    /// scope costs one heap future (a second one per scope added ~1.3 KiB per parked execution).
+    async fn states_from(
+        self: &Arc<Self>,
+        scope: &Scope,
+        start: usize,
+        input: Value,
+        opener: u64,
+    ) -> Result<Value, Halt> {
+        let mut idx = start;
+        let mut input = input;
+        loop {
+            match self
+                .run_state(scope, &scope.states[idx], input, opener, None)
+                .await?
+            {
+                Step::Next(i, out) => {
+                    idx = i;
+                    input = out;
                 }
+                Step::End(out) => return Ok(out),
             }
-        })
+        }
     }
 
     async fn run_state(
