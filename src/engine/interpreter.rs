@@ -22,7 +22,7 @@ use super::definition::{ErrorHandling, FlowDef, Kind, Next, Scope, State, Templa
 use super::scope::{Current, ExecutionFacts, StateScope};
 use super::tasks::TaskEnv;
 use crate::clock::Clock;
-use crate::store::{EventType, Execution, Flow, Outcome};
+use crate::store::{Continuation, EventType, Execution, Flow, Outcome};
 
 /// Largest state input or output, in bytes of JSON (64 KiB).
 pub const MAX_STATE_IO_BYTES: usize = 64 * 1024;
@@ -66,6 +66,45 @@ pub(super) enum Halt {
     Failure(Failure),
     /// The execution ended meanwhile (stopped or timed out): just unwind.
     Ended,
+    /// A top-level Wait parks the execution: unwind to [`run`], which stores the continuation
+    /// and leaves the rest to the [`Parker`](super::park::Parker).
+    Park(Box<ParkPoint>),
+}
+
+/// Where a parked execution resumes: after the work of the Wait state at `idx` of the root
+/// scope, whose effective input was `input` and whose StepEntered/StepStarted were `entered`
+/// and `started`.
+#[derive(Debug)]
+pub(super) struct ParkPoint {
+    deadline: chrono::DateTime<Utc>,
+    idx: usize,
+    input: Value,
+    entered: u64,
+    started: u64,
+}
+
+/// Everything a parked execution keeps (besides its record): the run's mutable state and where
+/// it resumes.
+struct AfterWait {
+    flow: Arc<Flow>,
+    clock: Arc<Clock>,
+    env: Arc<TaskEnv>,
+    account: String,
+    test_case: Option<String>,
+    invocations: HashMap<Arc<str>, u32>,
+    global: Map<String, Value>,
+    point: ParkPoint,
+}
+
+/// Where a task starts running an execution.
+enum Entry {
+    /// From the flow's start.
+    Begin,
+    /// From the top-level state at this index with this input (an execution resumed after a
+    /// restart).
+    At(usize, Value),
+    /// After a parked Wait.
+    AfterWait(Box<AfterWait>),
 }
 
 impl From<Failure> for Halt {
@@ -98,6 +137,9 @@ pub(super) struct Run {
     pub(super) flow: Arc<Flow>,
     facts: ExecutionFacts,
     global: Mutex<Map<String, Value>>,
+    /// Whether a top-level Wait may park the execution (not for legacy flows, nor for children
+    /// whose end a parent task awaits).
+    can_park: bool,
 }
 
 /// Start running `exec` of `account` on the runtime; returns immediately.
@@ -125,16 +167,58 @@ pub fn spawn_at(
     if env.max_events != usize::MAX {
         exec.set_event_limit(env.max_events);
     }
+    let entry = match start {
+        Some((idx, input)) => Entry::At(idx, input),
+        None => Entry::Begin,
+    };
+    launch(exec, flow, clock, env, account, test_case, entry);
+}
+
+/// Resume a parked execution (the [`Parker`](super::park::Parker) calls this when its Wait
+/// ends).
+fn resume(exec: Arc<Execution>, cont: Continuation) {
+    let Ok(aw) = cont.0.downcast::<AfterWait>() else {
+        return;
+    };
+    let (flow, clock, env, account) = (
+        aw.flow.clone(),
+        aw.clock.clone(),
+        aw.env.clone(),
+        aw.account.clone(),
+    );
+    let test_case = aw.test_case.clone();
+    launch(
+        exec,
+        flow,
+        clock,
+        env,
+        account,
+        test_case,
+        Entry::AfterWait(aw),
+    );
+}
+
+fn launch(
+    exec: Arc<Execution>,
+    flow: Arc<Flow>,
+    clock: Arc<Clock>,
+    env: Arc<TaskEnv>,
+    account: String,
+    test_case: Option<String>,
+    entry: Entry,
+) {
     let fut = async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
-            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, start) => {}
+            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, entry) => {}
         }
-        // Every end (finish, stop, timeout) cancels the token, so this runs once the status is final.
+        // Every end (finish, stop, timeout) cancels the token; a parked execution has not ended.
         if let Some(token) = &exec.callback_token {
-            let result = child_result(&exec);
-            let _ = env.tokens.report(&account, token, result, clock.now());
+            if !exec.status().in_progress() {
+                let result = child_result(&exec);
+                let _ = env.tokens.report(&account, token, result, clock.now());
+            }
         }
     };
     tokio::spawn(fut);
@@ -176,7 +260,7 @@ async fn run(
     env: Arc<TaskEnv>,
     account: String,
     test_case: Option<String>,
-    start: Option<(usize, Value)>,
+    entry: Entry,
 ) {
     let input: Value = serde_json::from_str(&exec.input).unwrap_or_else(|_| json!({}));
     let mut ctx_exec = Map::new();
@@ -185,6 +269,11 @@ async fn run(
     if let Some(r) = &exec.role_arn {
         ctx_exec.insert("RoleArn".into(), json!(r));
     }
+    let def = exec.definition.clone();
+    let (invocations, global) = match &entry {
+        Entry::AfterWait(aw) => (aw.invocations.clone(), aw.global.clone()),
+        _ => Default::default(),
+    };
     let run = Arc::new(Run {
         exec: exec.clone(),
         flow,
@@ -192,35 +281,42 @@ async fn run(
         env,
         account,
         test_case,
-        invocations: Mutex::new(HashMap::new()),
+        invocations: Mutex::new(invocations),
         facts: ExecutionFacts {
             context_execution: Value::Object(ctx_exec),
         },
-        global: Mutex::new(Map::new()),
+        global: Mutex::new(global),
+        can_park: def.legacy.is_none()
+            && !def.root.legacy
+            && exec.callback_token.is_none()
+            && exec.map_run.is_none(),
     });
-    let def = exec.definition.clone();
-    let body = match start {
-        Some((idx, state_input))
+    let timeout = def
+        .timeout_seconds
+        .filter(|t| *t > 0)
+        .map(|t| (t, exec.started_time + chrono::Duration::seconds(t as i64)));
+    let body = match entry {
+        Entry::At(idx, state_input)
             if idx < def.root.states.len() && def.legacy.is_none() && !def.root.legacy =>
         {
             run.run_scope_at(&def.root, idx, state_input, 1)
         }
+        Entry::AfterWait(aw) => {
+            if let Some((t, _)) = timeout.filter(|(_, d)| *d <= clock.now()) {
+                exec.finish(timed_out(t), clock.now());
+                return;
+            }
+            run.resume_after_wait(&def.root, aw.point)
+        }
         _ => Box::pin(run.run_flow(&def, input)),
     };
-    let result = match def.timeout_seconds.filter(|t| *t > 0) {
+    let result = match timeout {
         None => body.await,
-        Some(t) => {
-            let deadline = exec.started_time + chrono::Duration::seconds(t as i64);
+        Some((t, deadline)) => {
             tokio::select! {
                 r = body => r,
                 _ = clock.sleep_until(deadline) => {
-                    exec.finish(
-                        Outcome::TimedOut {
-                            error: codes::TIMEOUT.into(),
-                            cause: format!("The execution did not finish within the flow's Timeout of {t} seconds."),
-                        },
-                        clock.now(),
-                    );
+                    exec.finish(timed_out(t), clock.now());
                     return;
                 }
             }
@@ -233,8 +329,38 @@ async fn run(
             cause: f.cause,
         },
         Err(Halt::Ended) => return,
+        Err(Halt::Park(point)) => {
+            // Wake at the Wait's end, or at the flow's Timeout if that comes first.
+            let wake = match timeout {
+                Some((_, d)) if d < point.deadline => d,
+                _ => point.deadline,
+            };
+            let aw = AfterWait {
+                flow: run.flow.clone(),
+                clock: clock.clone(),
+                env: run.env.clone(),
+                account: run.account.clone(),
+                test_case: run.test_case.clone(),
+                invocations: std::mem::take(
+                    &mut *run.invocations.lock().unwrap_or_else(|e| e.into_inner()),
+                ),
+                global: std::mem::take(&mut *run.global.lock().unwrap_or_else(|e| e.into_inner())),
+                point: *point,
+            };
+            if exec.park(Continuation(Box::new(aw))) {
+                run.env.parker.insert(wake, exec.clone(), &clock, resume);
+            }
+            return;
+        }
     };
     exec.finish(outcome, clock.now());
+}
+
+fn timed_out(t: u64) -> Outcome {
+    Outcome::TimedOut {
+        error: codes::TIMEOUT.into(),
+        cause: format!("The execution did not finish within the flow's Timeout of {t} seconds."),
+    }
 }
 
 fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
@@ -390,7 +516,7 @@ impl Run {
                 loop {
                     let st = &scope.states[idx];
                     let step = self
-                        .run_state(scope, st, input.clone(), opener, Some(&local))
+                        .run_state(st, input.clone(), opener, Some(&local))
                         .await?;
                     let (next, out) = match step {
                         Step::Next(i, out) => (Some(i), out),
@@ -430,10 +556,17 @@ impl Run {
         let mut idx = start;
         let mut input = input;
         loop {
-            match self
-                .run_state(scope, &scope.states[idx], input, opener, None)
-                .await?
+            let step = match self
+                .run_state(&scope.states[idx], input, opener, None)
+                .await
             {
+                Err(Halt::Park(mut p)) => {
+                    p.idx = idx;
+                    return Err(Halt::Park(p));
+                }
+                other => other?,
+            };
+            match step {
                 Step::Next(i, out) => {
                     idx = i;
                     input = out;
@@ -445,7 +578,6 @@ impl Run {
 
     async fn run_state(
         self: &Arc<Self>,
-        scope: &Scope,
         st: &State,
         raw: Value,
         opener: u64,
@@ -492,9 +624,16 @@ impl Run {
             wrap_detail("Input", &input_text),
         )?;
 
-        let work = self.work(st, &input, started, parent).await;
-        let (raw_output, next, retry_count) = match work {
+        let park_here = opener == 1 && parent.is_none() && self.can_park;
+        let work = self.work(st, &input, started, parent, park_here).await;
+        let done = match work {
             Ok(r) => r,
+            Err(Halt::Park(mut p)) => {
+                p.input = input;
+                p.entered = entered;
+                p.started = started;
+                return Err(Halt::Park(p));
+            }
             Err(Halt::Failure(f)) => {
                 self.record(
                     EventType::StepFailed,
@@ -541,6 +680,44 @@ impl Run {
             }
             Err(halt) => return Err(halt),
         };
+        self.finish_state(st, &input, done, (entered, started), parent)
+    }
+
+    /// Resume a parked execution: finish the Wait state it parked in, then go on from the state
+    /// after it.
+    fn resume_after_wait<'a>(
+        self: &'a Arc<Self>,
+        root: &'a Scope,
+        p: ParkPoint,
+    ) -> BoxFut<'a, Result<Value, Halt>> {
+        Box::pin(async move {
+            let st = root.states.get(p.idx).ok_or(Halt::Ended)?;
+            let input = p.input;
+            let step = self.finish_state(
+                st,
+                &input,
+                (input.clone(), None, 0),
+                (p.entered, p.started),
+                None,
+            )?;
+            match step {
+                Step::Next(i, out) => self.states_from(root, i, out, 1).await,
+                Step::End(out) => Ok(out),
+            }
+        })
+    }
+
+    /// A state after its work: `GlobalConstructor`, `OutputConstructor`, the size check and the
+    /// StepSucceeded/StepExited events; returns where to go next.
+    fn finish_state(
+        self: &Arc<Self>,
+        st: &State,
+        input: &Value,
+        (raw_output, next, retry_count): (Value, Option<Next>, u32),
+        (entered, started): (u64, u64),
+        parent: Parent<'_>,
+    ) -> Result<Step, Halt> {
+        let name = &st.name;
         // A legacy parallel/foreach $local is an array; everything else must be an object.
         let raw_output =
             if parent.is_some() && matches!(st.kind, Kind::Parallel { .. } | Kind::Map { .. }) {
@@ -564,7 +741,7 @@ impl Run {
         if let Some(t) = &st.global {
             let sc = self.scope(Current {
                 name,
-                input: Some(&input),
+                input: Some(input),
                 output: Some(&raw_output),
                 retry_count,
                 ..Default::default()
@@ -611,7 +788,7 @@ impl Run {
                     &snapshot,
                     Current {
                         name,
-                        input: Some(&input),
+                        input: Some(input),
                         output: Some(&raw_output),
                         retry_count,
                         ..Default::default()
@@ -624,7 +801,6 @@ impl Run {
         let detail = wrap_detail("Output", &check_size(&output, "output", name)?);
         self.record_text(EventType::StepSucceeded, started, name, detail.clone())?;
         self.record_text(EventType::StepExited, entered, name, detail)?;
-        let _ = scope;
         Ok(match next.unwrap_or(st.next) {
             Next::State(i) => Step::Next(i, output),
             Next::End => Step::End(output),
@@ -639,6 +815,7 @@ impl Run {
         input: &Value,
         started: u64,
         parent: Parent<'_>,
+        park_here: bool,
     ) -> Result<(Value, Option<Next>, u32), Halt> {
         let retry = match &st.kind {
             Kind::Task { errors, .. }
@@ -650,7 +827,7 @@ impl Run {
         let mut retry_count = 0u32;
         loop {
             match self
-                .work_once(st, input, started, retry_count, parent)
+                .work_once(st, input, started, retry_count, parent, park_here)
                 .await
             {
                 Err(Halt::Failure(f)) => {
@@ -686,6 +863,7 @@ impl Run {
         started: u64,
         retry_count: u32,
         parent: Parent<'_>,
+        park_here: bool,
     ) -> Result<(Value, Option<Next>), Halt> {
         let name = &st.name;
         let legacy = parent.is_some();
@@ -746,6 +924,15 @@ impl Run {
                             .ok_or_else(|| fail(codes::RUNTIME, format!("UntilDateTime of state '{name}' must be an RFC 3339 time, got {v}.")))?
                     }
                 };
+                if park_here && deadline > self.clock.now() {
+                    return Err(Halt::Park(Box::new(ParkPoint {
+                        deadline,
+                        idx: 0,
+                        input: Value::Null,
+                        entered: 0,
+                        started,
+                    })));
+                }
                 self.clock.sleep_until(deadline).await;
                 Ok((passed(), None))
             }

@@ -5,6 +5,7 @@ pub mod definition;
 pub mod expr;
 pub mod interpreter;
 mod map_run;
+pub mod park;
 mod scope;
 mod task_state;
 pub mod tasks;

@@ -193,6 +193,18 @@ pub struct ExecState {
     pub error: Option<(String, String)>,
     /// The history, in EventId order.
     pub history: Vec<Event>,
+    /// While the execution waits with no task running it: what resumes it (the engine's
+    /// type). Dropped by every end, so a stopped execution frees it at once.
+    parked: Option<Continuation>,
+}
+
+/// What the engine needs to resume a parked execution; opaque to the store.
+pub struct Continuation(pub Box<dyn std::any::Any + Send>);
+
+impl std::fmt::Debug for Continuation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Continuation")
+    }
 }
 
 /// How a restored execution ended: status, time, output, error and cause.
@@ -314,6 +326,7 @@ impl Execution {
                 output: None,
                 error: None,
                 history: vec![started],
+                parked: None,
             }),
         }
     }
@@ -378,6 +391,27 @@ impl Execution {
         self.journal_event(&ev);
         st.history.push(ev);
         Ok(id)
+    }
+
+    /// Park the execution with `cont` while it is still running: no task runs it until
+    /// [`Execution::take_parked`]. `false` (and `cont` dropped) when it has ended meanwhile.
+    pub fn park(&self, cont: Continuation) -> bool {
+        let mut st = self.lock();
+        if !st.status.in_progress() {
+            return false;
+        }
+        st.parked = Some(cont);
+        true
+    }
+
+    /// Take the continuation of a parked execution (`None` once it has ended, e.g. was stopped).
+    pub fn take_parked(&self) -> Option<Continuation> {
+        self.lock().parked.take()
+    }
+
+    /// Whether the execution is parked (no task runs it).
+    pub fn is_parked(&self) -> bool {
+        self.lock().parked.is_some()
     }
 
     /// Journal changes through `sink` from now on, starting with this execution's start.
@@ -447,6 +481,7 @@ impl Execution {
     ) {
         st.status = status;
         st.stopped_time = Some(time);
+        st.parked = None;
         let id = st.history.len() as u64 + 1;
         let ev = Event {
             id,

@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Utc};
 
 use crate::engine::definition::FlowDef;
-pub use execution::{Event, EventType, Execution, NewExecution, Outcome, Status};
+pub use execution::{Continuation, Event, EventType, Execution, NewExecution, Outcome, Status};
 use journal::{Journal, MetaRec, Record, Sink};
 pub use maprun::{MapRun, MapRunState, MapRunStatus};
 pub use schedule::{Schedule, ScheduleMeta};

@@ -30,6 +30,8 @@ pub struct TaskEnv {
     pub http: reqwest::Client,
     /// History events allowed per execution (`--enforce-quotas`; `usize::MAX` otherwise).
     pub max_events: usize,
+    /// Executions parked in a top-level Wait, with no task running them.
+    pub parker: std::sync::Arc<super::park::Parker>,
 }
 
 impl TaskEnv {
@@ -44,6 +46,7 @@ impl TaskEnv {
                 .build()
                 .unwrap_or_default(),
             max_events: usize::MAX,
+            parker: Default::default(),
         }
     }
 }
