@@ -89,7 +89,7 @@ impl Clock {
 
 /// RFC 3339 UTC with milliseconds, as the API reports times: `2019-01-01T01:01:01.001Z`.
 pub fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

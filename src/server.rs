@@ -21,7 +21,11 @@ use crate::AppState;
 
 /// A fresh request id (upper-case UUID, as Alibaba Cloud documents them).
 fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string().to_ascii_uppercase()
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_upper(&mut buf)
+        .to_string()
 }
 
 /// The router: `/_emulator/*` endpoints, and the API on every other path.
@@ -358,7 +362,8 @@ async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
-        let uri_len = parts.uri.to_string().len();
+        let uri_len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len())
+            + parts.uri.authority().map_or(0, |a| a.as_str().len());
         if declared.saturating_add(uri_len) > MAX_REQUEST_BYTES {
             return Err(too_large());
         }
@@ -403,9 +408,9 @@ async fn api_handler(State(app): State<Arc<AppState>>, req: Request) -> Response
         .await
     }
     .await;
-    let resp = match &result {
-        Ok(fields) => response::success(&request_id, fields.clone()),
-        Err(e) => response::error(e, &request_id, &app.host_id),
+    let (resp, result) = match result {
+        Ok(fields) => (response::success(&request_id, fields), Ok(())),
+        Err(e) => (response::error(&e, &request_id, &app.host_id), Err(e)),
     };
     let status = resp.status().as_u16();
     let latency_us = started.elapsed().as_micros() as u64;

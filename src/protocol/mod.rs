@@ -93,7 +93,13 @@ pub fn decode(
 ) -> Result<RpcRequest, ApiError> {
     let query = uri.query().unwrap_or("");
     let query_pairs = params::parse_pairs(query, "query string")?;
-    let mut p = Params::from_pairs(query_pairs.clone())?;
+    let acs3 = header_str(headers, "authorization").and_then(signature::parse_acs3);
+    // Only ACS3 needs the query pairs again (its canonical query string).
+    let (mut p, query_pairs) = if acs3.is_some() {
+        (Params::from_pairs(query_pairs.clone())?, query_pairs)
+    } else {
+        (Params::from_pairs(query_pairs)?, Vec::new())
+    };
     if !body.is_empty() {
         let ctype = header_str(headers, "content-type")
             .unwrap_or("")
@@ -133,51 +139,50 @@ pub fn decode(
         .or_else(|| header_str(headers, "x-acs-security-token"))
         .map(str::to_string);
 
-    let signature =
-        if let Some(auth) = header_str(headers, "authorization").and_then(signature::parse_acs3) {
-            let payload_hash_present = headers.contains_key("x-acs-content-sha256");
-            let hashed = header_str(headers, "x-acs-content-sha256")
-                .unwrap_or("")
-                .to_string();
-            let payload_hash_ok = hashed == signature::sha256_hex(body);
-            let lookup = |name: &str| -> Vec<String> {
-                headers
-                    .get_all(name)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok().map(str::to_string))
-                    .collect()
-            };
-            let cr = signature::acs3_canonical_request(
-                method.as_str(),
-                uri.path(),
-                &query_pairs,
-                lookup,
-                &auth.signed_headers,
-                &hashed,
-            );
-            SignatureClaim::Acs3 {
-                access_key_id: auth.credential.clone(),
-                signature: auth.signature.clone(),
-                string_to_sign: signature::acs3_string_to_sign(&auth.algorithm, &cr),
-                timestamp: header_str(headers, "x-acs-date").map(str::to_string),
-                nonce: header_str(headers, "x-acs-signature-nonce").map(str::to_string),
-                payload_hash_ok,
-                payload_hash_present,
-            }
-        } else if let Some(sig) = p.get("Signature") {
-            SignatureClaim::V1 {
-                access_key_id: p.optional("AccessKeyId").map(str::to_string),
-                signature: sig.to_string(),
-                string_to_sign: signature::v1_string_to_sign(method.as_str(), p.signed()),
-                method: p.optional("SignatureMethod").map(str::to_string),
-                timestamp: p.optional("Timestamp").map(str::to_string),
-                nonce: p.optional("SignatureNonce").map(str::to_string),
-            }
-        } else {
-            SignatureClaim::Missing {
-                access_key_id: p.optional("AccessKeyId").map(str::to_string),
-            }
+    let signature = if let Some(auth) = acs3 {
+        let payload_hash_present = headers.contains_key("x-acs-content-sha256");
+        let hashed = header_str(headers, "x-acs-content-sha256")
+            .unwrap_or("")
+            .to_string();
+        let payload_hash_ok = hashed == signature::sha256_hex(body);
+        let lookup = |name: &str| -> Vec<String> {
+            headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect()
         };
+        let cr = signature::acs3_canonical_request(
+            method.as_str(),
+            uri.path(),
+            &query_pairs,
+            lookup,
+            &auth.signed_headers,
+            &hashed,
+        );
+        SignatureClaim::Acs3 {
+            access_key_id: auth.credential.clone(),
+            signature: auth.signature.clone(),
+            string_to_sign: signature::acs3_string_to_sign(&auth.algorithm, &cr),
+            timestamp: header_str(headers, "x-acs-date").map(str::to_string),
+            nonce: header_str(headers, "x-acs-signature-nonce").map(str::to_string),
+            payload_hash_ok,
+            payload_hash_present,
+        }
+    } else if let Some(sig) = p.get("Signature") {
+        SignatureClaim::V1 {
+            access_key_id: p.optional("AccessKeyId").map(str::to_string),
+            signature: sig.to_string(),
+            string_to_sign: signature::v1_string_to_sign(method.as_str(), p.signed()),
+            method: p.optional("SignatureMethod").map(str::to_string),
+            timestamp: p.optional("Timestamp").map(str::to_string),
+            nonce: p.optional("SignatureNonce").map(str::to_string),
+        }
+    } else {
+        SignatureClaim::Missing {
+            access_key_id: p.optional("AccessKeyId").map(str::to_string),
+        }
+    };
 
     Ok(RpcRequest {
         action,

@@ -12,7 +12,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 const BUCKET_SECONDS: i64 = 10;
@@ -36,9 +36,30 @@ pub struct NonceCache {
     inner: Mutex<Inner>,
 }
 
+/// The kept values are already keyed hashes: hashing them again would only cost time.
+#[derive(Debug, Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashSet64 = HashSet<u64, BuildHasherDefault<PreHashed>>;
+
 #[derive(Debug, Default)]
 struct Inner {
-    buckets: BTreeMap<i64, HashSet<u64>>,
+    /// Per 10 s bucket of request timestamps; dropping a bucket frees it in one go.
+    buckets: BTreeMap<i64, HashSet64>,
     len: usize,
     /// Requests with a timestamp below this (unix seconds) are refused.
     floor: i64,

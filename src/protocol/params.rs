@@ -24,16 +24,26 @@ pub struct Params {
 /// Percent-decode one form component (`+` is a space). `None` on malformed input.
 fn decode_component(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();
+    // Most components need no decoding at all.
+    if !bytes.iter().any(|b| matches!(b, b'%' | b'+')) {
+        return Some(raw.to_string());
+    }
+    let hex = |b: u8| -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    };
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hi = (hex[0] as char).to_digit(16)?;
-                let lo = (hex[1] as char).to_digit(16)?;
-                out.push((hi * 16 + lo) as u8);
+                let pair = bytes.get(i + 1..i + 3)?;
+                out.push(hex(pair[0])? * 16 + hex(pair[1])?);
                 i += 2;
             }
             b => out.push(b),
@@ -43,7 +53,6 @@ fn decode_component(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Parse `a=b&c=&d` into pairs, refusing malformed encoding.
 pub fn parse_pairs(raw: &str, what: &str) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
     for part in raw.split('&').filter(|p| !p.is_empty()) {
@@ -72,21 +81,24 @@ impl Params {
         if k.is_empty() {
             return Err(ApiError::invalid("A parameter has an empty name."));
         }
-        if self.map.contains_key(&k) {
-            return Err(ApiError::invalid(format!(
-                "The parameter '{k}' is given more than once."
-            )));
-        }
         if self.map.len() >= MAX_PARAMS {
             return Err(ApiError::invalid(format!(
                 "Too many parameters (at most {MAX_PARAMS})."
             )));
         }
-        if unsigned {
-            self.unsigned.insert(k.clone());
+        match self.map.entry(k) {
+            std::collections::btree_map::Entry::Occupied(e) => Err(ApiError::invalid(format!(
+                "The parameter '{}' is given more than once.",
+                e.key()
+            ))),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                if unsigned {
+                    self.unsigned.insert(e.key().clone());
+                }
+                e.insert(v);
+                Ok(())
+            }
         }
-        self.map.insert(k, v);
-        Ok(())
     }
 
     /// Add the members of a form body.

@@ -19,46 +19,60 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 /// upper-case `%XX` (so space is `%20`, `*` is `%2A`).
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(
-                char::from_digit((b >> 4) as u32, 16)
-                    .unwrap_or('0')
-                    .to_ascii_uppercase(),
-            );
-            out.push(
-                char::from_digit((b & 15) as u32, 16)
-                    .unwrap_or('0')
-                    .to_ascii_uppercase(),
-            );
-        }
-    }
+    push_encoded(&mut out, s, false);
     out
 }
 
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// Append `s` percent-encoded to `out`; with `twice`, encoded a second time (`%` itself
+/// becomes `%25`), as V1 does to each pair inside the string to sign.
+fn push_encoded(out: &mut String, s: &str, twice: bool) {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Runs of unreserved bytes are copied at once.
+        let run = bytes[i..].iter().take_while(|b| unreserved(**b)).count();
+        if run > 0 {
+            out.push_str(&s[i..i + run]);
+            i += run;
+            continue;
+        }
+        let b = bytes[i];
+        out.push_str(if twice { "%25" } else { "%" });
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+        i += 1;
+    }
+}
+
 /// V1 StringToSign = `METHOD&%2F&enc(k1=v1&k2=v2…)` over `params` (which must be sorted by name;
-/// a `Signature` entry is skipped).
+/// a `Signature` entry is skipped). Built in one buffer: the outer encoding of an encoded pair
+/// only turns `%` into `%25`, `=` into `%3D` and `&` into `%26`.
 pub fn v1_string_to_sign<'a>(
     method: &str,
     params: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    let mut canon = String::new();
-    for (k, v) in params.filter(|(k, _)| *k != "Signature") {
-        if !canon.is_empty() {
-            canon.push('&');
-        }
-        canon.push_str(&percent_encode(k));
-        canon.push('=');
-        canon.push_str(&percent_encode(v));
+    let mut out = String::with_capacity(256);
+    for c in method.chars() {
+        out.push(c.to_ascii_uppercase());
     }
-    format!(
-        "{}&%2F&{}",
-        method.to_ascii_uppercase(),
-        percent_encode(&canon)
-    )
+    out.push_str("&%2F&");
+    let mut first = true;
+    for (k, v) in params.filter(|(k, _)| *k != "Signature") {
+        if !first {
+            out.push_str("%26");
+        }
+        first = false;
+        push_encoded(&mut out, k, true);
+        out.push_str("%3D");
+        push_encoded(&mut out, v, true);
+    }
+    out
 }
 
 fn v1_mac(string_to_sign: &str, secret: &str) -> HmacSha1 {
@@ -203,6 +217,20 @@ mod tests {
     #[test]
     fn encoding_matches_rfc3986() {
         assert_eq!(percent_encode("a b*c~d/é+"), "a%20b%2Ac~d%2F%C3%A9%2B");
+        assert_eq!(percent_encode(""), "");
+        assert_eq!(percent_encode("%"), "%25");
+        // The one-pass double encoding equals encoding twice.
+        for s in [
+            "a b*c~d/é+",
+            "",
+            "%=&",
+            "2019-01-01T00:00:00Z",
+            "ünï/cødé ~",
+        ] {
+            let mut twice = String::new();
+            push_encoded(&mut twice, s, true);
+            assert_eq!(twice, percent_encode(&percent_encode(s)), "{s:?}");
+        }
     }
 
     /// api.md §2.4 worked example 1 (GET), asserted step by step.
