@@ -330,7 +330,7 @@ fn resume_point(e: &Execution) -> Option<(usize, Value)> {
 }
 
 fn resume(app: &Arc<AppState>, flow: &Arc<Flow>, e: Arc<Execution>, account: &str) {
-    if e.map_run.is_some() {
+    if e.map_run().is_some() {
         // A distributed-Map child: its processor tree is not stored; its parent's Map state
         // runs again and starts a new map run, so this child is stopped.
         let _ = e.stop(

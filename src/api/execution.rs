@@ -196,10 +196,9 @@ pub fn list_executions(call: &Call<'_>) -> ActionResult {
                 && prefix.is_none_or(|pre| e.name.starts_with(pre))
                 && begin.is_none_or(|b| e.started_time >= b)
                 && end.is_none_or(|t| e.started_time <= t)
-                && e.map_run.as_deref() == map_run
+                && e.map_run() == map_run
                 && qualifier.is_none_or(|q| {
-                    e.qualifier.as_deref() == Some(q)
-                        || e.version.is_some_and(|v| v.to_string() == q)
+                    e.qualifier() == Some(q) || e.version().is_some_and(|v| v.to_string() == q)
                 })
         })
         .map_err(|_| {

@@ -57,10 +57,10 @@ pub fn execution(e: &Execution, metadata_only: bool) -> Map<String, Value> {
             o.insert("Output".into(), json!(out));
         }
     }
-    if let Some(r) = &e.role_arn {
+    if let Some(r) = e.role_arn() {
         o.insert("RoleArn".into(), json!(r));
     }
-    if let Some(env) = &e.environment {
+    if let Some(env) = e.environment() {
         o.insert("Environment".into(), env.clone());
     }
     o

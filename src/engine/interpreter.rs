@@ -83,6 +83,9 @@ pub(super) struct ParkPoint {
     started: u64,
 }
 
+/// Mock invocation counts per Task state, and `$Global`.
+type Kept = (HashMap<Arc<str>, u32>, Map<String, Value>);
+
 /// Everything a parked execution keeps (besides its record): the run's mutable state and where
 /// it resumes.
 struct AfterWait {
@@ -91,8 +94,8 @@ struct AfterWait {
     env: Arc<TaskEnv>,
     account: String,
     test_case: Option<String>,
-    invocations: HashMap<Arc<str>, u32>,
-    global: Map<String, Value>,
+    /// Mock invocation counts and `$Global`, when either is not empty (most flows use neither).
+    kept: Option<Box<Kept>>,
     point: ParkPoint,
 }
 
@@ -214,7 +217,7 @@ fn launch(
             _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, entry) => {}
         }
         // Every end (finish, stop, timeout) cancels the token; a parked execution has not ended.
-        if let Some(token) = &exec.callback_token {
+        if let Some(token) = exec.callback_token() {
             if !exec.status().in_progress() {
                 let result = child_result(&exec);
                 let _ = env.tokens.report(&account, token, result, clock.now());
@@ -266,12 +269,12 @@ async fn run(
     let mut ctx_exec = Map::new();
     ctx_exec.insert("Name".into(), json!(exec.name));
     ctx_exec.insert("Input".into(), input.clone());
-    if let Some(r) = &exec.role_arn {
+    if let Some(r) = exec.role_arn() {
         ctx_exec.insert("RoleArn".into(), json!(r));
     }
     let def = exec.definition.clone();
     let (invocations, global) = match &entry {
-        Entry::AfterWait(aw) => (aw.invocations.clone(), aw.global.clone()),
+        Entry::AfterWait(aw) => aw.kept.as_deref().cloned().unwrap_or_default(),
         _ => Default::default(),
     };
     let run = Arc::new(Run {
@@ -288,8 +291,8 @@ async fn run(
         global: Mutex::new(global),
         can_park: def.legacy.is_none()
             && !def.root.legacy
-            && exec.callback_token.is_none()
-            && exec.map_run.is_none(),
+            && exec.callback_token().is_none()
+            && exec.map_run().is_none(),
     });
     let timeout = def
         .timeout_seconds
@@ -341,10 +344,15 @@ async fn run(
                 env: run.env.clone(),
                 account: run.account.clone(),
                 test_case: run.test_case.clone(),
-                invocations: std::mem::take(
-                    &mut *run.invocations.lock().unwrap_or_else(|e| e.into_inner()),
-                ),
-                global: std::mem::take(&mut *run.global.lock().unwrap_or_else(|e| e.into_inner())),
+                kept: {
+                    let invocations = std::mem::take(
+                        &mut *run.invocations.lock().unwrap_or_else(|e| e.into_inner()),
+                    );
+                    let global =
+                        std::mem::take(&mut *run.global.lock().unwrap_or_else(|e| e.into_inner()));
+                    (!invocations.is_empty() || !global.is_empty())
+                        .then(|| Box::new((invocations, global)))
+                },
                 point: *point,
             };
             if exec.park(Continuation(Box::new(aw))) {

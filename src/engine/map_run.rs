@@ -269,12 +269,12 @@ impl Run {
                 input,
                 definition_text: self.exec.definition_text.clone(),
                 definition: def.clone(),
-                role_arn: self.exec.role_arn.clone(),
-                environment: self.exec.environment.clone(),
+                role_arn: self.exec.role_arn().map(str::to_string),
+                environment: self.exec.environment().cloned(),
                 callback_token: None,
                 qualifier: None,
                 map_run: Some(map_run.name.clone()),
-                version: self.exec.version,
+                version: self.exec.version(),
                 started_time: self.clock.now(),
             })
         });

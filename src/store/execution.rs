@@ -261,22 +261,13 @@ pub struct Execution {
     pub definition_text: Arc<str>,
     /// Parsed definition snapshot.
     pub definition: Arc<FlowDef>,
-    /// Role ARN snapshot taken at start; `None` when the flow has none.
-    pub role_arn: Option<String>,
-    /// Flow `Environment` snapshot taken at start.
-    pub environment: Option<serde_json::Value>,
-    /// Parent task token (`CallbackFnFTaskToken`).
-    pub callback_token: Option<String>,
-    /// `Qualifier` given at start.
-    pub qualifier: Option<String>,
-    /// Map run of a distributed-Map child.
-    pub map_run: Option<String>,
+    /// The facts most executions do not have, boxed so a million parked executions do not
+    /// each carry ~200 bytes of empty fields.
+    extras: Option<Box<Extras>>,
     /// Distributed Map runs this execution started.
     pub map_runs: Mutex<Vec<Arc<super::MapRun>>>,
     /// Where changes are journaled (with `--data-dir`).
     sink: std::sync::OnceLock<super::journal::Sink>,
-    /// Flow version run.
-    pub version: Option<u64>,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
     /// Cancelled when the execution must stop running.
@@ -286,6 +277,17 @@ pub struct Execution {
     /// Most history events the execution may have (`--enforce-quotas`; unlimited otherwise).
     event_limit: AtomicUsize,
     state: Mutex<ExecState>,
+}
+
+/// Optional facts of an execution (see [`Execution::role_arn`] and its siblings).
+#[derive(Debug)]
+struct Extras {
+    role_arn: Option<String>,
+    environment: Option<serde_json::Value>,
+    callback_token: Option<String>,
+    qualifier: Option<String>,
+    map_run: Option<String>,
+    version: Option<u64>,
 }
 
 /// Error of an execution failed for having too many history events.
@@ -302,20 +304,29 @@ impl Execution {
             time: spec.started_time,
             detail: serde_json::json!({ "Input": spec.input }).to_string(),
         };
+        let extras = Extras {
+            role_arn: spec.role_arn,
+            environment: spec.environment,
+            callback_token: spec.callback_token,
+            qualifier: spec.qualifier,
+            map_run: spec.map_run,
+            version: spec.version,
+        };
+        let any = extras.role_arn.is_some()
+            || extras.environment.is_some()
+            || extras.callback_token.is_some()
+            || extras.qualifier.is_some()
+            || extras.map_run.is_some()
+            || extras.version.is_some();
         Execution {
             name: spec.name,
             flow_name: spec.flow_name,
             input: spec.input,
             definition_text: spec.definition_text,
             definition: spec.definition,
-            role_arn: spec.role_arn,
-            environment: spec.environment,
-            callback_token: spec.callback_token,
-            qualifier: spec.qualifier,
-            map_run: spec.map_run,
+            extras: any.then(|| Box::new(extras)),
             map_runs: Mutex::new(Vec::new()),
             sink: std::sync::OnceLock::new(),
-            version: spec.version,
             started_time: spec.started_time,
             cancel: CancellationToken::new(),
             finished: Notify::new(),
@@ -329,6 +340,36 @@ impl Execution {
                 parked: None,
             }),
         }
+    }
+
+    /// Role ARN snapshot taken at start; `None` when the flow has none.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.extras.as_ref()?.role_arn.as_deref()
+    }
+
+    /// Flow `Environment` snapshot taken at start.
+    pub fn environment(&self) -> Option<&serde_json::Value> {
+        self.extras.as_ref()?.environment.as_ref()
+    }
+
+    /// Parent task token (`CallbackFnFTaskToken`).
+    pub fn callback_token(&self) -> Option<&str> {
+        self.extras.as_ref()?.callback_token.as_deref()
+    }
+
+    /// `Qualifier` given at start.
+    pub fn qualifier(&self) -> Option<&str> {
+        self.extras.as_ref()?.qualifier.as_deref()
+    }
+
+    /// Map run of a distributed-Map child.
+    pub fn map_run(&self) -> Option<&str> {
+        self.extras.as_ref()?.map_run.as_deref()
+    }
+
+    /// Flow version run.
+    pub fn version(&self) -> Option<u64> {
+        self.extras.as_ref()?.version
     }
 
     /// Lock the mutable part (never held across `.await`).
@@ -401,6 +442,8 @@ impl Execution {
             return false;
         }
         st.parked = Some(cont);
+        // A parked execution may wait a long time: give back the history's spare capacity.
+        st.history.shrink_to_fit();
         true
     }
 
@@ -423,12 +466,12 @@ impl Execution {
                 name: self.name.clone(),
                 input: self.input.clone(),
                 definition_text: self.definition_text.to_string(),
-                role_arn: self.role_arn.clone(),
-                environment: self.environment.clone(),
-                callback_token: self.callback_token.clone(),
-                qualifier: self.qualifier.clone(),
-                map_run: self.map_run.clone(),
-                version: self.version,
+                role_arn: self.role_arn().map(str::to_string),
+                environment: self.environment().cloned(),
+                callback_token: self.callback_token().map(str::to_string),
+                qualifier: self.qualifier().map(str::to_string),
+                map_run: self.map_run().map(str::to_string),
+                version: self.version(),
                 started_time: self.started_time,
             },
         });
