@@ -185,6 +185,10 @@ async fn stop_while_parked_ends_it_for_good() {
     .await
     .ok();
     assert!(!exec.is_parked(), "the stop dropped the continuation");
+    assert!(
+        s.state.tasks.parker.is_empty(),
+        "and with it the timer entry, not kept until the deadline"
+    );
     let before = s.history("w", "e").await;
     advance(&s, 300).await;
     for _ in 0..500 {
@@ -242,4 +246,36 @@ States:
         serde_json::from_str::<Value>(d.s("Output")).unwrap(),
         json!({"Branch0": {"a": 1}})
     );
+}
+
+#[tokio::test]
+async fn reset_and_delete_flow_release_parked_executions() {
+    let s = TestServer::start().await;
+    s.create_flow("a", &wait_flow("a", 300)).await.ok();
+    s.create_flow("b", &wait_flow("b", 300)).await.ok();
+    for i in 0..3 {
+        s.start_exec("a", &format!("e{i}"), "{}").await.ok();
+        s.start_exec("b", &format!("e{i}"), "{}").await.ok();
+    }
+    for _ in 0..1000 {
+        if s.state.tasks.parker.len() == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(s.state.tasks.parker.len(), 6);
+    s.call("DeleteFlow", &[("Name", "a")]).await.ok();
+    assert_eq!(
+        s.state.tasks.parker.len(),
+        3,
+        "DeleteFlow stopped a's three"
+    );
+    let r = s
+        .client
+        .post(format!("{}/_emulator/reset", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(s.state.tasks.parker.is_empty(), "reset stopped the rest");
 }

@@ -97,6 +97,8 @@ struct AfterWait {
     /// Mock invocation counts and `$Global`, when either is not empty (most flows use neither).
     kept: Option<Box<Kept>>,
     point: ParkPoint,
+    /// Its timer entry: removed when this continuation is dropped (e.g. by a stop).
+    _ticket: super::park::Ticket,
 }
 
 /// Where a task starts running an execution.
@@ -338,6 +340,8 @@ async fn run(
                 Some((_, d)) if d < point.deadline => d,
                 _ => point.deadline,
             };
+            let ticket = run.env.parker.ticket(wake);
+            let key = ticket.key();
             let aw = AfterWait {
                 flow: run.flow.clone(),
                 clock: clock.clone(),
@@ -354,9 +358,10 @@ async fn run(
                         .then(|| Box::new((invocations, global)))
                 },
                 point: *point,
+                _ticket: ticket,
             };
             if exec.park(Continuation(Box::new(aw))) {
-                run.env.parker.insert(wake, exec.clone(), &clock, resume);
+                run.env.parker.insert(key, exec.clone(), &clock, resume);
             }
             return;
         }

@@ -3,14 +3,15 @@
 //! the execution to the [`Parker`], one timer per server ordered by emulated deadline. When the
 //! deadline comes (or the clock is advanced past it) the parker takes the continuation back and
 //! a fresh task resumes the execution where it stopped. StopExecution needs no help from here:
-//! ending an execution drops its continuation, so a stopped execution's timer entry finds
-//! nothing and is forgotten.
+//! ending an execution drops its continuation, and the [`Ticket`] inside it removes the timer
+//! entry, so a stopped (or reset, or deleted) execution is not kept alive until its deadline.
 //!
 //! This keeps a million waiting executions to their record and history (no task, no future
 //! state machine, no timer per execution).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -25,11 +26,34 @@ pub(crate) type Resume = fn(Arc<Execution>, Continuation);
 /// requests in between batches.
 const BATCH: usize = 4096;
 
+/// (deadline, sequence): the sequence keeps equal deadlines apart.
+pub(crate) type Key = (DateTime<Utc>, u64);
+
 #[derive(Default)]
 struct Timers {
-    /// (deadline, sequence) -> execution. The sequence keeps equal deadlines apart.
-    due: BTreeMap<(DateTime<Utc>, u64), Arc<Execution>>,
-    seq: u64,
+    due: BTreeMap<Key, Arc<Execution>>,
+}
+
+/// A parked execution's place in the timer. Kept inside its continuation: dropping the
+/// continuation (the execution ended, or it was taken back to resume) removes the entry.
+pub(crate) struct Ticket {
+    parker: Weak<Parker>,
+    key: Key,
+}
+
+impl Ticket {
+    /// Its place in the timer.
+    pub(crate) fn key(&self) -> Key {
+        self.key
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(p) = self.parker.upgrade() {
+            p.forget(self.key);
+        }
+    }
 }
 
 /// The timer of parked executions.
@@ -40,6 +64,8 @@ pub struct Parker {
     changed: Arc<Notify>,
     /// The loop task, started by the first park.
     started: OnceLock<()>,
+    /// Last sequence number handed out.
+    seq: AtomicU64,
 }
 
 impl std::fmt::Debug for Parker {
@@ -58,7 +84,7 @@ impl Drop for Parker {
 }
 
 impl Parker {
-    /// Entries not yet due (including those of executions stopped meanwhile).
+    /// Entries not yet due.
     pub fn len(&self) -> usize {
         self.timers
             .lock()
@@ -72,11 +98,19 @@ impl Parker {
         self.len() == 0
     }
 
-    /// Resume `exec` (already parked with its continuation) with `resume` at emulated time
-    /// `deadline`. Must be called on the runtime.
+    /// A place in the timer at emulated time `deadline`, for a continuation to carry.
+    pub(crate) fn ticket(self: &Arc<Self>, deadline: DateTime<Utc>) -> Ticket {
+        Ticket {
+            parker: Arc::downgrade(self),
+            key: (deadline, self.seq.fetch_add(1, Ordering::Relaxed) + 1),
+        }
+    }
+
+    /// Resume `exec`, already parked with a continuation carrying the ticket of `key`, with
+    /// `resume` at the key's deadline. Must be called on the runtime.
     pub(crate) fn insert(
         self: &Arc<Self>,
-        deadline: DateTime<Utc>,
+        key: Key,
         exec: Arc<Execution>,
         clock: &Arc<Clock>,
         resume: Resume,
@@ -87,14 +121,28 @@ impl Parker {
         });
         let earliest = {
             let mut t = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-            t.seq += 1;
-            let key = (deadline, t.seq);
-            t.due.insert(key, exec);
+            t.due.insert(key, exec.clone());
             t.due.keys().next() == Some(&key)
         };
         if earliest {
             self.changed.notify_one();
         }
+        // Ended between parking and here: its ticket found no entry to remove.
+        if !exec.is_parked() {
+            self.forget(key);
+        }
+    }
+
+    /// Remove the entry of `key`, if still there.
+    fn forget(&self, key: Key) {
+        let removed = self
+            .timers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .due
+            .remove(&key);
+        // The execution is released after the parker's lock.
+        drop(removed);
     }
 
     /// Remove and return up to [`BATCH`] entries due at `now`, and the next deadline.
@@ -160,10 +208,27 @@ mod tests {
 
     static RESUMED: AtomicUsize = AtomicUsize::new(0);
 
+    /// What the tests park: a ticket, as the interpreter's continuation carries one.
+    struct Cont(#[allow(dead_code)] Ticket);
+
     fn count(exec: Arc<Execution>, cont: Continuation) {
-        assert!(cont.0.downcast_ref::<&str>().is_some());
+        assert!(cont.0.downcast_ref::<Cont>().is_some());
         assert!(exec.status().in_progress());
         RESUMED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Park `e` until `deadline` the way the interpreter does.
+    fn park(
+        parker: &Arc<Parker>,
+        clock: &Arc<Clock>,
+        e: &Arc<Execution>,
+        deadline: DateTime<Utc>,
+        resume: Resume,
+    ) {
+        let ticket = parker.ticket(deadline);
+        let key = ticket.key();
+        assert!(e.park(Continuation(Box::new(Cont(ticket)))));
+        parker.insert(key, e.clone(), clock, resume);
     }
 
     fn execution(name: &str) -> Arc<Execution> {
@@ -191,31 +256,38 @@ mod tests {
         let parker = Arc::new(Parker::default());
         let waiting = execution("w");
         let stopped = execution("s");
+        let weak = Arc::downgrade(&stopped);
         for e in [&waiting, &stopped] {
-            assert!(e.park(Continuation(Box::new("cont"))));
+            park(
+                &parker,
+                &clock,
+                e,
+                clock.now() + chrono::Duration::seconds(3600),
+                count,
+            );
             assert!(e.is_parked());
-            let deadline = clock.now() + chrono::Duration::seconds(3600);
-            parker.insert(deadline, (*e).clone(), &clock, count);
         }
         assert_eq!(parker.len(), 2);
         stopped.stop(None, None, clock.now()).expect("stop");
         assert!(!stopped.is_parked(), "an end drops the continuation");
         assert_eq!(stopped.status(), Status::Stopped);
+        assert_eq!(parker.len(), 1, "and its ticket removes the timer entry");
+        drop(stopped);
+        assert!(
+            weak.upgrade().is_none(),
+            "the parker does not keep it alive"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(RESUMED.load(Ordering::SeqCst), 0, "not due yet");
         clock.advance(3600.0);
         for _ in 0..200 {
-            if parker.is_empty() {
+            if !waiting.is_parked() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert!(parker.is_empty());
-        assert_eq!(
-            RESUMED.load(Ordering::SeqCst),
-            1,
-            "only the running one resumes"
-        );
+        assert_eq!(RESUMED.load(Ordering::SeqCst), 1, "the running one resumed");
         assert!(!waiting.is_parked());
     }
 
@@ -224,20 +296,20 @@ mod tests {
         let clock = Arc::new(Clock::new(1.0));
         let parker = Arc::new(Parker::default());
         let late = execution("late");
-        assert!(late.park(Continuation(Box::new("c"))));
-        parker.insert(
-            clock.now() + chrono::Duration::seconds(3600),
-            late,
+        park(
+            &parker,
             &clock,
+            &late,
+            clock.now() + chrono::Duration::seconds(3600),
             |_, _| {},
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
         let soon = execution("soon");
-        assert!(soon.park(Continuation(Box::new("c"))));
-        parker.insert(
-            clock.now() + chrono::Duration::milliseconds(30),
-            soon.clone(),
+        park(
+            &parker,
             &clock,
+            &soon,
+            clock.now() + chrono::Duration::milliseconds(30),
             |_, _| {},
         );
         for _ in 0..200 {
@@ -248,5 +320,19 @@ mod tests {
         }
         assert!(!soon.is_parked(), "resumed at its own deadline");
         assert_eq!(parker.len(), 1);
+        assert!(late.is_parked());
+    }
+
+    #[tokio::test]
+    async fn an_execution_that_ended_before_its_insert_leaves_no_entry() {
+        let clock = Arc::new(Clock::new(1.0));
+        let parker = Arc::new(Parker::default());
+        let e = execution("raced");
+        let ticket = parker.ticket(clock.now() + chrono::Duration::seconds(60));
+        let key = ticket.key();
+        assert!(e.park(Continuation(Box::new(Cont(ticket)))));
+        e.stop(None, None, clock.now()).expect("stop");
+        parker.insert(key, e.clone(), &clock, |_, _| {});
+        assert!(parker.is_empty());
     }
 }
