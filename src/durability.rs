@@ -341,7 +341,7 @@ fn resume(app: &Arc<AppState>, flow: &Arc<Flow>, e: Arc<Execution>, account: &st
         return;
     }
     let start = resume_point(&e);
-    crate::engine::interpreter::spawn_at(
+    crate::engine::launch::spawn_at(
         e,
         flow.clone(),
         app.clock.clone(),

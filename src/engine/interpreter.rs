@@ -1,9 +1,10 @@
-//! Runs one execution: one tokio task per execution, walking the typed tree. Parallel branches
-//! and Map iterations run concurrently *inside* that task (no task or thread per item), so
-//! dropping the task's future — which StopExecution does through the execution's cancellation
-//! token — stops everything at once. Every history write goes through the execution's lock
-//! and is refused once the execution has ended, so nothing that was in flight when a stop won
-//! can change the outcome afterwards.
+//! Runs one execution's states: walking the typed tree inside the execution's task. Parallel
+//! branches and Map iterations run concurrently *inside* that task (no task or thread per
+//! item), so dropping the task's future — which StopExecution does through the execution's
+//! cancellation token — stops everything at once. Every history write goes through the
+//! execution's lock and is refused once the execution has ended, so nothing that was in flight
+//! when a stop won can change the outcome afterwards. Starting, parking and resuming the task
+//! is [`super::launch`]; each state kind's own work is in `work.rs`.
 //!
 //! Per state, in the documented order: raw input → `InputConstructor` (`$Input`) → the state's
 //! work (`$Output`) → `GlobalConstructor` (sees the raw `$Output`) → `OutputConstructor` (sees
@@ -15,14 +16,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 
-use super::definition::{ErrorHandling, FlowDef, Kind, Next, Scope, State, Template, WaitFor};
+use super::definition::{ErrorHandling, FlowDef, Kind, Next, Scope, State, Template};
 use super::scope::{Current, ExecutionFacts, StateScope};
 use super::tasks::TaskEnv;
 use crate::clock::Clock;
-use crate::store::{Continuation, EventType, Execution, Flow, Outcome};
+use crate::store::{EventType, Execution, Flow};
 
 /// Largest state input or output, in bytes of JSON (64 KiB).
 pub const MAX_STATE_IO_BYTES: usize = 64 * 1024;
@@ -66,7 +66,7 @@ pub(super) enum Halt {
     Failure(Failure),
     /// The execution ended meanwhile (stopped or timed out): just unwind.
     Ended,
-    /// A top-level Wait parks the execution: unwind to [`run`], which stores the continuation
+    /// A top-level Wait parks the execution: unwind to `launch::run`, which stores the continuation
     /// and leaves the rest to the [`Parker`](super::park::Parker).
     Park(Box<ParkPoint>),
 }
@@ -76,40 +76,11 @@ pub(super) enum Halt {
 /// and `started`.
 #[derive(Debug)]
 pub(super) struct ParkPoint {
-    deadline: chrono::DateTime<Utc>,
-    idx: usize,
-    input: Value,
-    entered: u64,
-    started: u64,
-}
-
-/// Mock invocation counts per Task state, and `$Global`.
-type Kept = (HashMap<Arc<str>, u32>, Map<String, Value>);
-
-/// Everything a parked execution keeps (besides its record): the run's mutable state and where
-/// it resumes.
-struct AfterWait {
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    test_case: Option<String>,
-    /// Mock invocation counts and `$Global`, when either is not empty (most flows use neither).
-    kept: Option<Box<Kept>>,
-    point: ParkPoint,
-    /// Its timer entry: removed when this continuation is dropped (e.g. by a stop).
-    _ticket: super::park::Ticket,
-}
-
-/// Where a task starts running an execution.
-enum Entry {
-    /// From the flow's start.
-    Begin,
-    /// From the top-level state at this index with this input (an execution resumed after a
-    /// restart).
-    At(usize, Value),
-    /// After a parked Wait.
-    AfterWait(Box<AfterWait>),
+    pub(super) deadline: chrono::DateTime<Utc>,
+    pub(super) idx: usize,
+    pub(super) input: Value,
+    pub(super) entered: u64,
+    pub(super) started: u64,
 }
 
 impl From<Failure> for Halt {
@@ -140,240 +111,11 @@ pub(super) struct Run {
     pub(super) invocations: Mutex<HashMap<Arc<str>, u32>>,
     /// The flow the execution belongs to (distributed Maps start child executions in it).
     pub(super) flow: Arc<Flow>,
-    facts: ExecutionFacts,
-    global: Mutex<Map<String, Value>>,
+    pub(super) facts: ExecutionFacts,
+    pub(super) global: Mutex<Map<String, Value>>,
     /// Whether a top-level Wait may park the execution (not for legacy flows, nor for children
     /// whose end a parent task awaits).
-    can_park: bool,
-}
-
-/// Start running `exec` of `account` on the runtime; returns immediately.
-pub fn spawn(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-) {
-    spawn_at(exec, flow, clock, env, account, None);
-}
-
-/// Like [`spawn`], but (for a resumed execution) from the top-level state at `start.0` with
-/// input `start.1`.
-pub fn spawn_at(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    start: Option<(usize, Value)>,
-) {
-    let test_case = env.mocks.select(&exec.flow_name, &exec.name);
-    if env.max_events != usize::MAX {
-        exec.set_event_limit(env.max_events);
-    }
-    let entry = match start {
-        Some((idx, input)) => Entry::At(idx, input),
-        None => Entry::Begin,
-    };
-    launch(exec, flow, clock, env, account, test_case, entry);
-}
-
-/// Resume a parked execution (the [`Parker`](super::park::Parker) calls this when its Wait
-/// ends).
-fn resume(exec: Arc<Execution>, cont: Continuation) {
-    let Ok(aw) = cont.0.downcast::<AfterWait>() else {
-        return;
-    };
-    let (flow, clock, env, account) = (
-        aw.flow.clone(),
-        aw.clock.clone(),
-        aw.env.clone(),
-        aw.account.clone(),
-    );
-    let test_case = aw.test_case.clone();
-    launch(
-        exec,
-        flow,
-        clock,
-        env,
-        account,
-        test_case,
-        Entry::AfterWait(aw),
-    );
-}
-
-fn launch(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    test_case: Option<String>,
-    entry: Entry,
-) {
-    let fut = async move {
-        let cancel = exec.cancel.clone();
-        tokio::select! {
-            _ = cancel.cancelled() => {}
-            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, entry) => {}
-        }
-        // Every end (finish, stop, timeout) cancels the token; a parked execution has not ended.
-        if let Some(token) = exec.callback_token() {
-            if !exec.status().in_progress() {
-                let result = child_result(&exec);
-                let _ = env.tokens.report(&account, token, result, clock.now());
-            }
-        }
-    };
-    tokio::spawn(fut);
-}
-
-/// What a finished child execution reports to its parent task.
-fn child_result(exec: &Execution) -> Result<Value, Failure> {
-    let st = exec.lock();
-    match st.status {
-        crate::store::Status::Succeeded => Ok(st
-            .output
-            .as_deref()
-            .and_then(|o| serde_json::from_str(o).ok())
-            .unwrap_or_else(|| json!({}))),
-        status => {
-            let (error, cause) = st.error.clone().unwrap_or_default();
-            let error = if error.is_empty() {
-                format!("FnF.Execution{}", status.as_str())
-            } else {
-                error
-            };
-            Err(Failure {
-                error,
-                cause: format!(
-                    "child execution {} of flow {} ended {}: {cause}",
-                    exec.name,
-                    exec.flow_name,
-                    status.as_str()
-                ),
-            })
-        }
-    }
-}
-
-async fn run(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    test_case: Option<String>,
-    entry: Entry,
-) {
-    let input: Value = serde_json::from_str(&exec.input).unwrap_or_else(|_| json!({}));
-    let mut ctx_exec = Map::new();
-    ctx_exec.insert("Name".into(), json!(exec.name));
-    ctx_exec.insert("Input".into(), input.clone());
-    if let Some(r) = exec.role_arn() {
-        ctx_exec.insert("RoleArn".into(), json!(r));
-    }
-    let def = exec.definition.clone();
-    let (invocations, global) = match &entry {
-        Entry::AfterWait(aw) => aw.kept.as_deref().cloned().unwrap_or_default(),
-        _ => Default::default(),
-    };
-    let run = Arc::new(Run {
-        exec: exec.clone(),
-        flow,
-        clock: clock.clone(),
-        env,
-        account,
-        test_case,
-        invocations: Mutex::new(invocations),
-        facts: ExecutionFacts {
-            context_execution: Value::Object(ctx_exec),
-        },
-        global: Mutex::new(global),
-        can_park: def.legacy.is_none()
-            && !def.root.legacy
-            && exec.callback_token().is_none()
-            && exec.map_run().is_none(),
-    });
-    let timeout = def
-        .timeout_seconds
-        .filter(|t| *t > 0)
-        .map(|t| (t, exec.started_time + chrono::Duration::seconds(t as i64)));
-    let body = match entry {
-        Entry::At(idx, state_input)
-            if idx < def.root.states.len() && def.legacy.is_none() && !def.root.legacy =>
-        {
-            run.run_scope_at(&def.root, idx, state_input, 1)
-        }
-        Entry::AfterWait(aw) => {
-            if let Some((t, _)) = timeout.filter(|(_, d)| *d <= clock.now()) {
-                exec.finish(timed_out(t), clock.now());
-                return;
-            }
-            run.resume_after_wait(&def.root, aw.point)
-        }
-        _ => Box::pin(run.run_flow(&def, input)),
-    };
-    let result = match timeout {
-        None => body.await,
-        Some((t, deadline)) => {
-            tokio::select! {
-                r = body => r,
-                _ = clock.sleep_until(deadline) => {
-                    exec.finish(timed_out(t), clock.now());
-                    return;
-                }
-            }
-        }
-    };
-    let outcome = match result {
-        Ok(output) => Outcome::Succeeded(output.to_string()),
-        Err(Halt::Failure(f)) => Outcome::Failed {
-            error: f.error,
-            cause: f.cause,
-        },
-        Err(Halt::Ended) => return,
-        Err(Halt::Park(point)) => {
-            // Wake at the Wait's end, or at the flow's Timeout if that comes first.
-            let wake = match timeout {
-                Some((_, d)) if d < point.deadline => d,
-                _ => point.deadline,
-            };
-            let ticket = run.env.parker.ticket(wake);
-            let key = ticket.key();
-            let aw = AfterWait {
-                flow: run.flow.clone(),
-                clock: clock.clone(),
-                env: run.env.clone(),
-                account: run.account.clone(),
-                test_case: run.test_case.clone(),
-                kept: {
-                    let invocations = std::mem::take(
-                        &mut *run.invocations.lock().unwrap_or_else(|e| e.into_inner()),
-                    );
-                    let global =
-                        std::mem::take(&mut *run.global.lock().unwrap_or_else(|e| e.into_inner()));
-                    (!invocations.is_empty() || !global.is_empty())
-                        .then(|| Box::new((invocations, global)))
-                },
-                point: *point,
-                _ticket: ticket,
-            };
-            if exec.park(Continuation(Box::new(aw))) {
-                run.env.parker.insert(key, exec.clone(), &clock, resume);
-            }
-            return;
-        }
-    };
-    exec.finish(outcome, clock.now());
-}
-
-fn timed_out(t: u64) -> Outcome {
-    Outcome::TimedOut {
-        error: codes::TIMEOUT.into(),
-        cause: format!("The execution did not finish within the flow's Timeout of {t} seconds."),
-    }
+    pub(super) can_park: bool,
 }
 
 fn check_size(v: &Value, what: &str, state: &str) -> Result<String, Halt> {
@@ -403,7 +145,7 @@ fn wrap_detail(key: &str, json_text: &str) -> String {
     s
 }
 
-fn require_object(v: Value, what: &str, state: &str) -> Result<Value, Halt> {
+pub(super) fn require_object(v: Value, what: &str, state: &str) -> Result<Value, Halt> {
     if v.is_object() {
         Ok(v)
     } else {
@@ -426,7 +168,7 @@ fn merged(base: &Value, over: &Value) -> Value {
 }
 
 /// The parent's input and `$local` of a state in a legacy scope.
-type Parent<'a> = Option<(&'a Value, &'a Value)>;
+pub(super) type Parent<'a> = Option<(&'a Value, &'a Value)>;
 
 /// Whether an error name matches a rule's `Errors`.
 fn matches(errors: &[String], error: &str) -> bool {
@@ -481,7 +223,11 @@ impl Run {
 
     /// Run the whole flow. A legacy flow maps the execution input through its
     /// `inputMappings`, and its output is its `$local` (or its `outputMappings` of it).
-    async fn run_flow(self: &Arc<Self>, def: &FlowDef, input: Value) -> Result<Value, Halt> {
+    pub(super) async fn run_flow(
+        self: &Arc<Self>,
+        def: &FlowDef,
+        input: Value,
+    ) -> Result<Value, Halt> {
         let Some(legacy) = &def.legacy else {
             return self.run_scope(&def.root, input, 1).await;
         };
@@ -516,7 +262,7 @@ impl Run {
 
     /// Run a scope from its StartAt until a state ends it; returns the last state's output, or
     /// for a legacy scope its `$local` (the union of its states' outputs, later ones winning).
-    fn run_scope<'a>(
+    pub(super) fn run_scope<'a>(
         self: &'a Arc<Self>,
         scope: &'a Scope,
         input: Value,
@@ -547,7 +293,7 @@ impl Run {
     }
 
     /// Run a (non-legacy) scope from the state at `start` (resuming an execution).
-    fn run_scope_at<'a>(
+    pub(super) fn run_scope_at<'a>(
         self: &'a Arc<Self>,
         scope: &'a Scope,
         start: usize,
@@ -698,7 +444,7 @@ impl Run {
 
     /// Resume a parked execution: finish the Wait state it parked in, then go on from the state
     /// after it.
-    fn resume_after_wait<'a>(
+    pub(super) fn resume_after_wait<'a>(
         self: &'a Arc<Self>,
         root: &'a Scope,
         p: ParkPoint,
@@ -866,234 +612,6 @@ impl Run {
                 Ok((v, next)) => return Ok((v, next, retry_count)),
                 Err(h) => return Err(h),
             }
-        }
-    }
-
-    async fn work_once(
-        self: &Arc<Self>,
-        st: &State,
-        input: &Value,
-        started: u64,
-        retry_count: u32,
-        parent: Parent<'_>,
-        park_here: bool,
-    ) -> Result<(Value, Option<Next>), Halt> {
-        let name = &st.name;
-        let legacy = parent.is_some();
-        // The raw result of states that only pass data on: their input, or in legacy an empty
-        // $local.
-        let passed = || {
-            if legacy {
-                Value::Object(Map::new())
-            } else {
-                input.clone()
-            }
-        };
-        match &st.kind {
-            Kind::Pass => Ok((passed(), None)),
-            Kind::Succeed => Ok((passed(), Some(Next::End))),
-            Kind::Fail { code, detail } => Err(fail(
-                code.as_deref().unwrap_or(codes::FAILED),
-                detail.clone(),
-            )),
-            Kind::Wait(w) => {
-                let deadline = match w {
-                    WaitFor::Seconds(s) => self.clock.now() + chrono::Duration::seconds(*s as i64),
-                    WaitFor::SecondsExpr(e) => {
-                        let sc = self.scope(Current {
-                            name,
-                            input: Some(input),
-                            ..Default::default()
-                        });
-                        let v = e.eval(&sc).map_err(|e| {
-                            fail(codes::RUNTIME, format!("Seconds.$ of state '{name}': {e}"))
-                        })?;
-                        let (lo, hi) = if legacy {
-                            (0.0, super::definition::MAX_LEGACY_WAIT_SECONDS as f64)
-                        } else {
-                            (1.0, 300.0)
-                        };
-                        let secs = v.as_f64().filter(|s| s.fract() == 0.0 && (lo..=hi).contains(s)).ok_or_else(|| {
-                            fail(codes::RUNTIME, format!("Seconds.$ of state '{name}' must be an integer from {lo} to {hi}, got {v}."))
-                        })?;
-                        self.clock.now() + chrono::Duration::seconds(secs as i64)
-                    }
-                    WaitFor::Until(t) => *t,
-                    WaitFor::UntilExpr(e) => {
-                        let sc = self.scope(Current {
-                            name,
-                            input: Some(input),
-                            ..Default::default()
-                        });
-                        let v = e.eval(&sc).map_err(|e| {
-                            fail(
-                                codes::RUNTIME,
-                                format!("UntilDateTime of state '{name}': {e}"),
-                            )
-                        })?;
-                        v.as_str()
-                            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                            .map(|t| t.with_timezone(&Utc))
-                            .ok_or_else(|| fail(codes::RUNTIME, format!("UntilDateTime of state '{name}' must be an RFC 3339 time, got {v}.")))?
-                    }
-                };
-                if park_here && deadline > self.clock.now() {
-                    return Err(Halt::Park(Box::new(ParkPoint {
-                        deadline,
-                        idx: 0,
-                        input: Value::Null,
-                        entered: 0,
-                        started,
-                    })));
-                }
-                self.clock.sleep_until(deadline).await;
-                Ok((passed(), None))
-            }
-            Kind::Choice {
-                branches,
-                default,
-                bodies,
-            } => {
-                let chosen = {
-                    let sc = self.scope(Current {
-                        name,
-                        input: Some(input),
-                        ..Default::default()
-                    });
-                    let mut chosen = None;
-                    for (i, (cond, _)) in branches.iter().enumerate() {
-                        match cond.eval(&sc) {
-                            Ok(Value::Bool(true)) => {
-                                chosen = Some(i);
-                                break;
-                            }
-                            Ok(Value::Bool(false)) => {}
-                            Ok(other) => {
-                                return Err(fail(
-                                    codes::RUNTIME,
-                                    format!("Condition '{}' of state '{name}' must be true or false, got {other}.", cond.source()),
-                                ))
-                            }
-                            Err(e) => return Err(fail(codes::RUNTIME, format!("Condition '{}' of state '{name}': {e}", cond.source()))),
-                        }
-                    }
-                    chosen
-                };
-                let (target, body_at) = match chosen {
-                    Some(i) => (branches[i].1, i),
-                    None => (*default, branches.len()),
-                };
-                // Legacy: the chosen arm's steps run first; their $local is the choice's.
-                let out = match bodies.get(body_at) {
-                    Some(Some(body)) => self.run_scope(body, input.clone(), started).await?,
-                    _ => passed(),
-                };
-                Ok((out, Some(target)))
-            }
-            Kind::Parallel { branches, .. } => {
-                let futs = branches.iter().enumerate().map(|(i, b)| {
-                    let input = input.clone();
-                    async move {
-                        let be = self.record(
-                            EventType::BranchEntered,
-                            started,
-                            name,
-                            json!({ "Index": i }),
-                        )?;
-                        let out = self.run_scope(b, input, be).await?;
-                        self.record(
-                            EventType::BranchExited,
-                            be,
-                            name,
-                            json!({ "Index": i, "Output": out }),
-                        )?;
-                        Ok::<Value, Halt>(out)
-                    }
-                });
-                let outs = Box::pin(futures_util::future::try_join_all(futs)).await?;
-                if legacy {
-                    return Ok((Value::Array(outs), None));
-                }
-                let mut m = Map::with_capacity(outs.len());
-                for (i, o) in outs.into_iter().enumerate() {
-                    m.insert(format!("Branch{i}"), o);
-                }
-                Ok((Value::Object(m), None))
-            }
-            Kind::Map {
-                items_path,
-                processor,
-                max_concurrency,
-                distributed,
-                iteration,
-                ..
-            } => {
-                let items = {
-                    let sc = self.scope(Current {
-                        name,
-                        input: Some(input),
-                        ..Default::default()
-                    });
-                    items_path.eval(&sc).map_err(|e| {
-                        fail(codes::RUNTIME, format!("ItemsPath of state '{name}': {e}"))
-                    })?
-                };
-                let Value::Array(items) = items else {
-                    return Err(fail(
-                        codes::RUNTIME,
-                        format!(
-                            "ItemsPath '{}' of state '{name}' must give an array, got {items}.",
-                            items_path.source()
-                        ),
-                    ));
-                };
-                if distributed.is_some() {
-                    let out = Box::pin(self.run_distributed_map(st, items, input, started)).await?;
-                    return Ok((out, None));
-                }
-                let outs: Vec<Value> = Box::pin(
-                    stream::iter(items.into_iter().enumerate())
-                        .map(|(i, item)| async move {
-                            let ie = self.record(
-                                EventType::IterationEntered,
-                                started,
-                                name,
-                                json!({ "Index": i }),
-                            )?;
-                            let item = match iteration {
-                                // Legacy: the step input plus the element (and its index).
-                                Some(im) => {
-                                    let mut m = input.as_object().cloned().unwrap_or_default();
-                                    m.insert(im.item.clone(), item);
-                                    if let Some(k) = &im.index {
-                                        m.insert(k.clone(), json!(i));
-                                    }
-                                    Value::Object(m)
-                                }
-                                None => require_object(item, "iteration input", name)?,
-                            };
-                            let out = self.run_scope(processor, item, ie).await?;
-                            self.record(
-                                EventType::IterationExited,
-                                ie,
-                                name,
-                                json!({ "Index": i, "Output": out }),
-                            )?;
-                            Ok::<Value, Halt>(out)
-                        })
-                        .buffered((*max_concurrency).max(1))
-                        .try_collect::<Vec<Value>>(),
-                )
-                .await?;
-                if iteration.is_some() {
-                    return Ok((Value::Array(outs), None));
-                }
-                Ok((json!({ "Items": outs }), None))
-            }
-            Kind::Task { spec, .. } => Ok((
-                Box::pin(self.run_task(st, spec, input, started, retry_count, parent)).await?,
-                None,
-            )),
         }
     }
 }

@@ -4,13 +4,15 @@
 pub mod definition;
 pub mod expr;
 pub mod interpreter;
+pub mod launch;
 mod map_run;
 pub mod park;
 mod scope;
 mod task_state;
 pub mod tasks;
+mod work;
 
-pub use interpreter::spawn;
+pub use launch::spawn;
 
 use std::sync::Arc;
 

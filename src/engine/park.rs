@@ -3,7 +3,7 @@
 //! the execution to the [`Parker`], one timer per server ordered by emulated deadline. When the
 //! deadline comes (or the clock is advanced past it) the parker takes the continuation back and
 //! a fresh task resumes the execution where it stopped. StopExecution needs no help from here:
-//! ending an execution drops its continuation, and the [`Ticket`] inside it removes the timer
+//! ending an execution drops its continuation, and the `Ticket` inside it removes the timer
 //! entry, so a stopped (or reset, or deleted) execution is not kept alive until its deadline.
 //!
 //! This keeps a million waiting executions to their record and history (no task, no future

@@ -13,7 +13,7 @@
 //!   purposes only: en help.aliyun.com/en/document_detail/2579872.html, es (Sep 5 2026),
 //!   pt-br (Jun 28 2026). The stored text stops at "mapValues | Ex…".
 //! * [R-QM] a real flow using `returnID.$: uuid()` (see shared/reference/fdl.md).
-//! * [BRIEF] named in the task brief only; not seen verbatim in any source.
+//! * \[BRIEF\] named in the task brief only; not seen verbatim in any source.
 //!
 //! | function | arity | source | notes |
 //! |---|---|---|---|
