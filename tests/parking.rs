@@ -279,3 +279,32 @@ async fn reset_and_delete_flow_release_parked_executions() {
     assert_eq!(r.status(), 200);
     assert!(s.state.tasks.parker.is_empty(), "reset stopped the rest");
 }
+
+#[tokio::test]
+async fn a_clock_jump_resumes_every_parked_execution() {
+    let s = TestServer::start().await;
+    s.create_flow("many", &wait_flow("many", 120)).await.ok();
+    let n = 600;
+    for i in 0..n {
+        s.start_exec("many", &format!("e{i}"), &format!(r#"{{"i": {i}}}"#))
+            .await
+            .ok();
+    }
+    for _ in 0..2000 {
+        if s.state.tasks.parker.len() == n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(s.state.tasks.parker.len(), n);
+    advance(&s, 120).await;
+    for i in 0..n {
+        let d = s.wait_done("many", &format!("e{i}"), 20).await;
+        assert_eq!(d.s("Status"), "Succeeded");
+        assert_eq!(
+            serde_json::from_str::<Value>(d.s("Output")).unwrap(),
+            json!({ "i": i })
+        );
+    }
+    assert!(s.state.tasks.parker.is_empty());
+}

@@ -335,4 +335,30 @@ mod tests {
         parker.insert(key, e.clone(), &clock, |_, _| {});
         assert!(parker.is_empty());
     }
+
+    static BATCHED: AtomicUsize = AtomicUsize::new(0);
+
+    #[tokio::test]
+    async fn more_than_a_batch_due_at_once_all_resume() {
+        let clock = Arc::new(Clock::new(1.0));
+        let parker = Arc::new(Parker::default());
+        let n = BATCH * 2 + 17;
+        let deadline = clock.now() + chrono::Duration::seconds(60);
+        let execs: Vec<_> = (0..n).map(|i| execution(&format!("e{i}"))).collect();
+        for e in &execs {
+            park(&parker, &clock, e, deadline, |_, _| {
+                BATCHED.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        assert_eq!(parker.len(), n);
+        clock.advance(60.0);
+        for _ in 0..400 {
+            if BATCHED.load(Ordering::SeqCst) == n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(BATCHED.load(Ordering::SeqCst), n);
+        assert!(parker.is_empty());
+    }
 }
