@@ -2,8 +2,11 @@
 //! [`parse`]; the interpreter never reads raw definition text. Every problem in a definition is
 //! collected and reported together, each naming the state and field.
 
+mod error_handling;
+mod fields;
 mod legacy;
 mod parse;
+mod states;
 mod template;
 
 use std::sync::Arc;

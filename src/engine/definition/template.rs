@@ -21,7 +21,7 @@ pub enum Template {
     Array(Vec<Template>),
     /// A legacy `inputMappings` / `outputMappings` / `errorMappings` list. Its `$input` is read
     /// from `$Input`, its `$local` from `$Output` and its `$context` from `$Context` of the
-    /// scope it is evaluated in (see `legacy.rs`).
+    /// scope it is evaluated in (see `legacy/mapping.rs`).
     Legacy(super::LegacyMapping),
 }
 
