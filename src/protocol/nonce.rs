@@ -122,7 +122,20 @@ impl NonceCache {
         if ts < inner.floor {
             return NonceCheck::TooOld;
         }
-        inner.buckets.entry(bucket).or_default().insert(key);
+        if !inner.buckets.contains_key(&bucket) {
+            // A new bucket starts with room for as many nonces as the newest one holds, so a
+            // steady request rate does not make it double (moving every entry) again and again
+            // while the lock is held.
+            let room = inner
+                .buckets
+                .last_key_value()
+                .map_or(0, |(_, set)| set.len());
+            let set = HashSet64::with_capacity_and_hasher(room, Default::default());
+            inner.buckets.insert(bucket, set);
+        }
+        if let Some(set) = inner.buckets.get_mut(&bucket) {
+            set.insert(key);
+        }
         inner.len += 1;
         NonceCheck::Fresh
     }

@@ -252,8 +252,10 @@ struct Versions {
 /// A flow's executions, by name and newest first.
 #[derive(Debug, Default)]
 struct ExecIndex {
-    /// Name -> (order key, execution).
-    by_name: HashMap<String, (u64, Arc<Execution>)>,
+    /// Name -> (order key, execution). A B-tree rather than a hash map: a hash map doubling
+    /// past 917,504 executions stalled the flow's lock for 0.2–0.6 s; a tree never moves more
+    /// than a node.
+    by_name: BTreeMap<String, (u64, Arc<Execution>)>,
     /// Order key (`u64::MAX - start sequence`) -> execution: ascending is newest first.
     newest_first: BTreeMap<u64, Arc<Execution>>,
     /// Next start sequence number.
