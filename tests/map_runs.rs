@@ -216,7 +216,28 @@ async fn update_map_run_and_stopping_the_parent_aborts_the_children() {
     )
     .await
     .err(400, "InvalidArgument");
-    // The new concurrency lets the other children start once the running one ends; here we stop.
+    // The raised concurrency starts the two pending children at once (the first still waits).
+    let mut counts = Value::Null;
+    for _ in 0..400 {
+        let m = s
+            .get(
+                "DescribeMapRun",
+                &[
+                    ("FlowName", "slow"),
+                    ("ExecutionName", "e"),
+                    ("MapRunName", &run),
+                ],
+            )
+            .await
+            .ok();
+        counts = m.body["ItemCounts"].clone();
+        if counts["Running"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(counts["Running"], 3, "{counts}");
+    assert_eq!(counts["Pending"], 0, "{counts}");
     s.call(
         "StopExecution",
         &[("FlowName", "slow"), ("ExecutionName", "e")],

@@ -391,6 +391,7 @@ pub fn update_map_run(call: &Call<'_>) -> ActionResult {
         }
         s.clone()
     });
+    r.settings_changed.notify_one();
     let mut o = Map::new();
     o.insert("FlowName".into(), json!(r.flow_name));
     o.insert("ExecutionName".into(), json!(r.execution_name));

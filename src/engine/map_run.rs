@@ -1,9 +1,10 @@
 //! Distributed Map (a Map with `ProcessorConfig.ExecutionMode`): every item runs as a child
 //! execution of the same flow running the `Processor`, tracked by a map run (DescribeMapRun,
 //! UpdateMapRun, ListExecutions `MapRunName`). Children run at most `Concurrency` at once — read
-//! again before each start, so UpdateMapRun takes effect while the run goes on. When more
-//! children fail than tolerated, the rest are stopped and the Map fails with the first child's
-//! error; stopping the parent stops the children and marks the run `Aborted`.
+//! again before each start, and UpdateMapRun wakes the run, so a raised Concurrency starts more
+//! children at once. When more children fail than tolerated, the rest are stopped and the Map
+//! fails with the first child's error; stopping the parent stops the children and marks the run
+//! `Aborted`.
 
 use std::sync::Arc;
 
@@ -194,7 +195,12 @@ impl Run {
                 in_flight.push(wait_end(child, next));
                 next += 1;
             }
-            let Some((index, child)) = in_flight.next().await else {
+            // A child ending, or UpdateMapRun (a raised Concurrency starts more right away).
+            let ended = tokio::select! {
+                ended = in_flight.next() => ended,
+                _ = map_run.settings_changed.notified(), if next < inputs.len() => continue,
+            };
+            let Some((index, child)) = ended else {
                 break;
             };
             guard.running.retain(|e| !Arc::ptr_eq(e, &child));

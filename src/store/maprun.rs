@@ -88,6 +88,8 @@ pub struct MapRun {
     pub flow_name: String,
     /// Emulated start time.
     pub started_time: DateTime<Utc>,
+    /// Woken by UpdateMapRun, so a raised `Concurrency` starts more children at once.
+    pub settings_changed: tokio::sync::Notify,
     state: Mutex<MapRunState>,
 }
 
@@ -105,6 +107,7 @@ impl MapRun {
             execution_name,
             flow_name,
             started_time,
+            settings_changed: tokio::sync::Notify::new(),
             state: Mutex::new(state),
         }
     }
