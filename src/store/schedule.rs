@@ -1,10 +1,13 @@
-//! Time-based schedules of a flow. The record only; the timer that fires them lives in
-//! `crate::scheduler`.
+//! Time-based schedules of a flow: the record, and the `impl Flow` methods that add, look up,
+//! list and remove a flow's schedules. The timer that fires them lives in `crate::scheduler`.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
+
+use super::journal::Record;
+use super::{read, write, Flow, NameTaken, Page};
 
 /// The updatable attributes of a schedule.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,5 +113,72 @@ impl Schedule {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .cancel();
+    }
+}
+
+impl Flow {
+    /// Journal replay: put a schedule (replacing one of the same name).
+    pub fn restore_schedule(&self, schedule: Schedule) -> Arc<Schedule> {
+        if let Some(sink) = self.sink.get() {
+            schedule.attach(sink.clone());
+        }
+        let schedule = Arc::new(schedule);
+        write(&self.schedules).insert(schedule.name.clone(), schedule.clone());
+        schedule
+    }
+
+    /// Journal replay: remove a schedule.
+    pub fn remove_schedule_silent(&self, name: &str) {
+        write(&self.schedules).remove(name);
+    }
+
+    /// Add a schedule; `Err` when the name is taken.
+    pub fn add_schedule(&self, schedule: Schedule) -> Result<Arc<Schedule>, NameTaken> {
+        let mut s = write(&self.schedules);
+        if s.contains_key(&schedule.name) {
+            return Err(NameTaken);
+        }
+        if let Some(sink) = self.sink.get() {
+            schedule.attach(sink.clone());
+        }
+        let schedule = Arc::new(schedule);
+        s.insert(schedule.name.clone(), schedule.clone());
+        schedule.journal();
+        Ok(schedule)
+    }
+
+    /// The schedule of this name.
+    pub fn schedule(&self, name: &str) -> Option<Arc<Schedule>> {
+        read(&self.schedules).get(name).cloned()
+    }
+
+    /// Remove a schedule.
+    pub fn remove_schedule(&self, name: &str) -> Option<Arc<Schedule>> {
+        let s = write(&self.schedules).remove(name)?;
+        self.journal(|account| Record::ScheduleDeleted {
+            account,
+            flow: self.name.clone(),
+            name: name.to_string(),
+        });
+        Some(s)
+    }
+
+    /// Schedules by name from `after` (inclusive).
+    pub fn list_schedules(&self, after: Option<&str>, limit: usize) -> Page<Arc<Schedule>> {
+        let all = read(&self.schedules);
+        let mut iter = match after {
+            Some(a) => {
+                all.range::<str, _>((std::ops::Bound::Included(a), std::ops::Bound::Unbounded))
+            }
+            None => all.range::<str, _>(..),
+        };
+        let items: Vec<Arc<Schedule>> = iter.by_ref().take(limit).map(|(_, s)| s.clone()).collect();
+        let next_token = iter.next().map(|(k, _)| k.clone());
+        Page { items, next_token }
+    }
+
+    /// All schedules.
+    pub fn all_schedules(&self) -> Vec<Arc<Schedule>> {
+        read(&self.schedules).values().cloned().collect()
     }
 }
