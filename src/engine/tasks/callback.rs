@@ -3,7 +3,7 @@
 //! until ReportTaskSucceeded / ReportTaskFailed completes it. Each token completes at most once:
 //! the report, the task's timeout and the end of its execution race under the token's lock.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -61,10 +61,11 @@ impl Slot {
     }
 }
 
-/// All tokens ever issued.
+/// All tokens ever issued. A B-tree: a hash map of a million tokens would double (moving them
+/// all) under this lock.
 #[derive(Debug, Default)]
 pub struct Tokens {
-    map: Mutex<HashMap<String, Arc<Slot>>>,
+    map: Mutex<BTreeMap<String, Arc<Slot>>>,
 }
 
 impl Tokens {
