@@ -83,7 +83,10 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(request_timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        // Answers are small: copying the body next to the head and sending one buffer measured
+        // ~1 % more DescribeExecution req/s and a lower p99.9 than a vectored write.
+        .writev(false);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
