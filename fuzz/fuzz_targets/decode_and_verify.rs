@@ -23,6 +23,7 @@ fn authenticator() -> &'static Authenticator {
                 access_key_secret: "testKeySecret".into(),
                 account_id: "1".into(),
                 security_token: None,
+                policy: None,
             }],
             AuthMode::Verify,
             // Any timestamp is in range, so the signature check is always reached.
