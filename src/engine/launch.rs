@@ -18,14 +18,20 @@ use crate::store::{Continuation, Execution, Flow, Outcome};
 /// Mock invocation counts per Task state, and `$Global`.
 type Kept = (HashMap<Arc<str>, u32>, Map<String, Value>);
 
-/// Everything a parked execution keeps (besides its record): the run's mutable state and where
-/// it resumes.
-struct AfterWait {
+/// What every task of an execution starts from, besides the execution itself.
+struct Parts {
     flow: Arc<Flow>,
     clock: Arc<Clock>,
     env: Arc<TaskEnv>,
     account: String,
+    /// The mock test case selected when the execution started.
     test_case: Option<String>,
+}
+
+/// Everything a parked execution keeps (besides its record): what its next task starts from,
+/// the run's mutable state and where it resumes.
+struct AfterWait {
+    parts: Parts,
     /// Mock invocation counts and `$Global`, when either is not empty (most flows use neither).
     kept: Option<Box<Kept>>,
     point: ParkPoint,
@@ -41,7 +47,10 @@ enum Entry {
     /// restart).
     At(usize, Value),
     /// After a parked Wait.
-    AfterWait(Box<AfterWait>),
+    AfterWait {
+        kept: Option<Box<Kept>>,
+        point: ParkPoint,
+    },
 }
 
 /// Start running `exec` of `account` on the runtime; returns immediately.
@@ -73,7 +82,14 @@ pub fn spawn_at(
         Some((idx, input)) => Entry::At(idx, input),
         None => Entry::Begin,
     };
-    launch(exec, flow, clock, env, account, test_case, entry);
+    let parts = Parts {
+        flow,
+        clock,
+        env,
+        account,
+        test_case,
+    };
+    launch(exec, parts, entry);
 }
 
 /// Resume a parked execution (the [`Parker`](super::park::Parker) calls this when its Wait
@@ -82,38 +98,24 @@ fn resume(exec: Arc<Execution>, cont: Continuation) {
     let Ok(aw) = cont.0.downcast::<AfterWait>() else {
         return;
     };
-    let (flow, clock, env, account) = (
-        aw.flow.clone(),
-        aw.clock.clone(),
-        aw.env.clone(),
-        aw.account.clone(),
-    );
-    let test_case = aw.test_case.clone();
-    launch(
-        exec,
-        flow,
-        clock,
-        env,
-        account,
-        test_case,
-        Entry::AfterWait(aw),
-    );
+    // The ticket goes with it: the parker has already removed the timer entry.
+    let AfterWait {
+        parts, kept, point, ..
+    } = *aw;
+    launch(exec, parts, Entry::AfterWait { kept, point });
 }
 
-fn launch(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    test_case: Option<String>,
-    entry: Entry,
-) {
+fn launch(exec: Arc<Execution>, parts: Parts, entry: Entry) {
+    let (clock, env, account) = (
+        parts.clock.clone(),
+        parts.env.clone(),
+        parts.account.clone(),
+    );
     let fut = async move {
         let cancel = exec.cancel.clone();
         tokio::select! {
             _ = cancel.cancelled() => {}
-            _ = run(exec.clone(), flow, clock.clone(), env.clone(), account.clone(), test_case, entry) => {}
+            _ = run(exec.clone(), parts, entry) => {}
         }
         // Every end (finish, stop, timeout) cancels the token; a parked execution has not ended.
         if let Some(token) = exec.callback_token() {
@@ -155,15 +157,14 @@ fn child_result(exec: &Execution) -> Result<Value, Failure> {
     }
 }
 
-async fn run(
-    exec: Arc<Execution>,
-    flow: Arc<Flow>,
-    clock: Arc<Clock>,
-    env: Arc<TaskEnv>,
-    account: String,
-    test_case: Option<String>,
-    entry: Entry,
-) {
+async fn run(exec: Arc<Execution>, parts: Parts, mut entry: Entry) {
+    let Parts {
+        flow,
+        clock,
+        env,
+        account,
+        test_case,
+    } = parts;
     let input: Value = serde_json::from_str(&exec.input).unwrap_or_else(|_| json!({}));
     let mut ctx_exec = Map::new();
     ctx_exec.insert("Name".into(), json!(exec.name));
@@ -172,8 +173,8 @@ async fn run(
         ctx_exec.insert("RoleArn".into(), json!(r));
     }
     let def = exec.definition.clone();
-    let (invocations, global) = match &entry {
-        Entry::AfterWait(aw) => aw.kept.as_deref().cloned().unwrap_or_default(),
+    let (invocations, global) = match &mut entry {
+        Entry::AfterWait { kept, .. } => kept.take().map(|k| *k).unwrap_or_default(),
         _ => Default::default(),
     };
     let run = Arc::new(Run {
@@ -203,12 +204,12 @@ async fn run(
         {
             run.run_scope_at(&def.root, idx, state_input, 1)
         }
-        Entry::AfterWait(aw) => {
+        Entry::AfterWait { point, .. } => {
             if let Some((t, _)) = timeout.filter(|(_, d)| *d <= clock.now()) {
                 exec.finish(timed_out(t), clock.now());
                 return;
             }
-            run.resume_after_wait(&def.root, aw.point)
+            run.resume_after_wait(&def.root, point)
         }
         _ => Box::pin(run.run_flow(&def, input)),
     };
@@ -240,11 +241,13 @@ async fn run(
             let ticket = run.env.parker.ticket(wake);
             let key = ticket.key();
             let aw = AfterWait {
-                flow: run.flow.clone(),
-                clock: clock.clone(),
-                env: run.env.clone(),
-                account: run.account.clone(),
-                test_case: run.test_case.clone(),
+                parts: Parts {
+                    flow: run.flow.clone(),
+                    clock: clock.clone(),
+                    env: run.env.clone(),
+                    account: run.account.clone(),
+                    test_case: run.test_case.clone(),
+                },
                 kept: {
                     let invocations = std::mem::take(
                         &mut *run.invocations.lock().unwrap_or_else(|e| e.into_inner()),
