@@ -42,6 +42,12 @@ const BASELINE_BODY: &str = r#"{"RequestId":"3C1F2A9E-4B7D-4E8A-9C61-0D2B5E7F8A9
     about = "Load tool for cloudflow-emulator (signed requests, keep-alive, bounded)"
 )]
 struct Cli {
+    /// Runtime threads of this load tool (default: half the cores, at least 1). With the server's
+    /// default of cores − 1 workers, one thread on a 2-core machine keeps the two processes from
+    /// preempting each other (three busy threads on two cores make the tail follow the
+    /// scheduler's time slices).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -66,6 +72,9 @@ enum Cmd {
     ServeBaseline {
         #[arg(long)]
         listen: SocketAddr,
+        /// Worker threads (the emulator's default: cores − 1, at least 1).
+        #[arg(long)]
+        workers: Option<usize>,
     },
 }
 
@@ -676,6 +685,17 @@ fn server(t: &Target) -> Proc {
     }
 }
 
+/// Cores of this machine.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The emulator's default worker count (`Config::worker_threads`): cores − 1, at least 1. The
+/// baseline runs with the same, so the two are compared like for like.
+fn server_default_workers() -> usize {
+    cores().saturating_sub(1).max(1)
+}
+
 fn spawn_baseline() -> Proc {
     let addr = free_port();
     let child = Command::new(std::env::current_exe().expect("current exe"))
@@ -1025,7 +1045,20 @@ fn main() {
         cmd_startup(o);
         return;
     }
+    let threads = match &cli.cmd {
+        Cmd::ServeBaseline { workers, .. } => workers.unwrap_or_else(server_default_workers),
+        _ => cli.threads.unwrap_or_else(|| (cores() / 2).max(1)),
+    }
+    .max(1);
+    if !matches!(cli.cmd, Cmd::ServeBaseline { .. }) {
+        println!(
+            "load tool: {threads} runtime thread(s) on {} core(s); servers: {} worker(s) by default",
+            cores(),
+            server_default_workers()
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
         .expect("tokio runtime");
@@ -1036,7 +1069,7 @@ fn main() {
             Cmd::Park(o) => cmd_park(o, false).await,
             Cmd::Stop(o) => cmd_park(o, true).await,
             Cmd::Baseline(o) => cmd_baseline(o).await,
-            Cmd::ServeBaseline { listen } => serve_baseline(listen).await,
+            Cmd::ServeBaseline { listen, .. } => serve_baseline(listen).await,
             Cmd::Startup(_) => unreachable!("handled above"),
         }
     });
