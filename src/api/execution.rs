@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{check_len, check_name, views, ActionResult, Call};
+use super::{check_len, check_name, views, ActionResult, Answer, Call};
 use crate::error::{ApiError, ErrorCode};
+use crate::protocol::response::Reply;
 use crate::store::{Execution, Flow, Started};
 
 /// Largest `Limit` of GetExecutionHistory.
@@ -44,7 +45,7 @@ fn input_param(p: &crate::protocol::params::Params) -> Result<String, ApiError> 
 }
 
 /// StartExecution.
-pub fn start_execution(call: &Call<'_>) -> ActionResult {
+pub fn start_execution(call: &Call<'_>) -> Answer {
     let p = call.params;
     let (f, flow_name) = flow(call, "FlowName")?;
     let name = match p.optional("ExecutionName") {
@@ -83,8 +84,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
         &call.app.tasks,
     );
     match started {
-        Started::New(e) => Ok(views::execution(&e, false)),
-        Started::InProgress(e) => Ok(views::execution(&e, false)),
+        Started::New(e) | Started::InProgress(e) => Ok(views::execution_reply(&e, false)),
         Started::Ended(_) => Err(ApiError::new(
             ErrorCode::ExecutionAlreadyExists,
             &[&name, &flow_name],
@@ -94,7 +94,7 @@ pub fn start_execution(call: &Call<'_>) -> ActionResult {
 }
 
 /// StopExecution.
-pub fn stop_execution(call: &Call<'_>) -> ActionResult {
+pub fn stop_execution(call: &Call<'_>) -> Answer {
     let p = call.params;
     let error = p.get("Error");
     let cause = p.get("Cause");
@@ -102,7 +102,7 @@ pub fn stop_execution(call: &Call<'_>) -> ActionResult {
     check_len("Cause", cause, 1, 4096)?;
     let e = execution(call)?;
     match e.stop(error, cause, call.app.clock.now()) {
-        Ok(()) => Ok(views::execution(&e, false)),
+        Ok(()) => Ok(views::execution_reply(&e, false)),
         Err(_) => Err(ApiError::new(
             ErrorCode::ExecutionAlreadyCompleted,
             &[&e.name, &e.flow_name],
@@ -111,7 +111,7 @@ pub fn stop_execution(call: &Call<'_>) -> ActionResult {
 }
 
 /// DescribeExecution, with long polling through `WaitTimeSeconds` (0-60).
-pub async fn describe_execution(call: &Call<'_>) -> ActionResult {
+pub async fn describe_execution(call: &Call<'_>) -> Answer {
     let wait = call
         .params
         .optional_int("WaitTimeSeconds", 0, 60)?
@@ -125,11 +125,11 @@ pub async fn describe_execution(call: &Call<'_>) -> ActionResult {
             let _ = tokio::time::timeout(Duration::from_secs(wait as u64), finished).await;
         }
     }
-    Ok(views::execution(&e, false))
+    Ok(views::execution_reply(&e, false))
 }
 
 /// GetExecutionHistory, paged by `NextToken` (the EventId to continue from).
-pub fn get_execution_history(call: &Call<'_>) -> ActionResult {
+pub fn get_execution_history(call: &Call<'_>) -> Answer {
     let p = call.params;
     let limit = p
         .optional_int("Limit", 1, HISTORY_MAX_LIMIT)?
@@ -144,15 +144,17 @@ pub fn get_execution_history(call: &Call<'_>) -> ActionResult {
     let st = e.lock();
     let start = (from as usize - 1).min(st.history.len());
     let end = (start + limit).min(st.history.len());
-    let events: Vec<Value> = st.history[start..end].iter().map(views::event).collect();
-    let more = end < st.history.len();
-    drop(st);
-    let mut out = Map::new();
-    out.insert("Events".into(), Value::Array(events));
-    if more {
-        out.insert("NextToken".into(), json!((end + 1).to_string()));
+    let events: Vec<views::EventView<'_>> =
+        st.history[start..end].iter().map(views::event).collect();
+    let mut out = Vec::with_capacity(64 + events.len() * 160);
+    out.extend_from_slice(b"{\"Events\":");
+    // Serializing borrowed strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &events);
+    if end < st.history.len() {
+        out.extend_from_slice(format!(",\"NextToken\":\"{}\"", end + 1).as_bytes());
     }
-    Ok(out)
+    out.push(b'}');
+    Ok(Reply::Object(out))
 }
 
 /// Parse an optional RFC 3339 time parameter.
@@ -173,7 +175,7 @@ fn time_param(
 }
 
 /// ListExecutions: newest first; `NextToken` is the name of the first execution of the next page.
-pub fn list_executions(call: &Call<'_>) -> ActionResult {
+pub fn list_executions(call: &Call<'_>) -> Answer {
     let p = call.params;
     let (f, _) = flow(call, "FlowName")?;
     let limit = p.optional_int("Limit", 1, 100)?.unwrap_or(60) as usize;
@@ -207,20 +209,22 @@ pub fn list_executions(call: &Call<'_>) -> ActionResult {
                 token.unwrap_or("")
             ))
         })?;
-    let mut out = Map::new();
-    out.insert(
-        "Executions".into(),
-        Value::Array(
-            page.items
-                .iter()
-                .map(|e| Value::Object(views::execution(e, metadata_only)))
-                .collect(),
-        ),
-    );
-    if let Some(t) = page.next_token {
-        out.insert("NextToken".into(), json!(t));
+    let mut out = Vec::with_capacity(64 + page.items.len() * 512);
+    out.extend_from_slice(b"{\"Executions\":[");
+    for (i, e) in page.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        views::write_execution(&mut out, e, metadata_only);
     }
-    Ok(out)
+    out.push(b']');
+    if let Some(t) = page.next_token {
+        out.extend_from_slice(b",\"NextToken\":");
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, &t);
+    }
+    out.push(b'}');
+    Ok(Reply::Object(out))
 }
 
 /// Longest an Express execution may run, in seconds.

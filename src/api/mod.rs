@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::params::Params;
+use crate::protocol::response::Reply;
 use crate::store::Account;
 use crate::AppState;
 
@@ -69,6 +70,9 @@ pub struct Call<'a> {
 /// Result of an action: the response fields (without `RequestId`).
 pub type ActionResult = Result<Map<String, Value>, ApiError>;
 
+/// Result of an action that writes its answer itself (the hot execution actions).
+pub type Answer = Result<Reply, ApiError>;
+
 /// CreateFlow, for callers inside the emulator (the `--init` preload): the same checks as the API.
 pub fn create_flow(call: &Call<'_>) -> ActionResult {
     flow::create_flow(call)
@@ -85,37 +89,44 @@ pub fn is_known(action: &str) -> bool {
 }
 
 /// Run `action`.
-pub async fn dispatch(action: &str, call: Call<'_>) -> ActionResult {
+pub async fn dispatch(action: &str, call: Call<'_>) -> Answer {
     match action {
-        "CreateFlow" => flow::create_flow(&call),
-        "DescribeFlow" => flow::describe_flow(&call),
-        "UpdateFlow" => flow::update_flow(&call),
-        "DeleteFlow" => flow::delete_flow(&call),
-        "ListFlows" => flow::list_flows(&call),
-        "ListExecutions" => execution::list_executions(&call),
-        "StartSyncExecution" => execution::start_sync_execution(&call).await,
-        "DescribeRegions" => regions::describe_regions(&call),
-        "DescribeMapRun" => execution::describe_map_run(&call),
-        "UpdateMapRun" => execution::update_map_run(&call),
-        "PublishFlowVersion" => versions::publish_flow_version(&call),
-        "ListFlowVersions" => versions::list_flow_versions(&call),
-        "DeleteFlowVersion" => versions::delete_flow_version(&call),
-        "CreateFlowAlias" => versions::create_flow_alias(&call),
-        "DescribeFlowAlias" => versions::describe_flow_alias(&call),
-        "UpdateFlowAlias" => versions::update_flow_alias(&call),
-        "ListFlowAliases" => versions::list_flow_aliases(&call),
-        "DeleteFlowAlias" => versions::delete_flow_alias(&call),
-        "CreateSchedule" => schedule::create_schedule(&call),
-        "DescribeSchedule" => schedule::describe_schedule(&call),
-        "UpdateSchedule" => schedule::update_schedule(&call),
-        "DeleteSchedule" => schedule::delete_schedule(&call),
-        "ListSchedules" => schedule::list_schedules(&call),
         "StartExecution" => execution::start_execution(&call),
         "StopExecution" => execution::stop_execution(&call),
         "DescribeExecution" => execution::describe_execution(&call).await,
+        "ListExecutions" => execution::list_executions(&call),
         "GetExecutionHistory" => execution::get_execution_history(&call),
-        "ReportTaskSucceeded" => task::report_task_succeeded(&call),
-        "ReportTaskFailed" => task::report_task_failed(&call),
+        _ => dispatch_fields(action, &call).await.map(Reply::Fields),
+    }
+}
+
+/// The actions that answer with a map of fields.
+async fn dispatch_fields(action: &str, call: &Call<'_>) -> ActionResult {
+    match action {
+        "CreateFlow" => flow::create_flow(call),
+        "DescribeFlow" => flow::describe_flow(call),
+        "UpdateFlow" => flow::update_flow(call),
+        "DeleteFlow" => flow::delete_flow(call),
+        "ListFlows" => flow::list_flows(call),
+        "StartSyncExecution" => execution::start_sync_execution(call).await,
+        "DescribeRegions" => regions::describe_regions(call),
+        "DescribeMapRun" => execution::describe_map_run(call),
+        "UpdateMapRun" => execution::update_map_run(call),
+        "PublishFlowVersion" => versions::publish_flow_version(call),
+        "ListFlowVersions" => versions::list_flow_versions(call),
+        "DeleteFlowVersion" => versions::delete_flow_version(call),
+        "CreateFlowAlias" => versions::create_flow_alias(call),
+        "DescribeFlowAlias" => versions::describe_flow_alias(call),
+        "UpdateFlowAlias" => versions::update_flow_alias(call),
+        "ListFlowAliases" => versions::list_flow_aliases(call),
+        "DeleteFlowAlias" => versions::delete_flow_alias(call),
+        "CreateSchedule" => schedule::create_schedule(call),
+        "DescribeSchedule" => schedule::describe_schedule(call),
+        "UpdateSchedule" => schedule::update_schedule(call),
+        "DeleteSchedule" => schedule::delete_schedule(call),
+        "ListSchedules" => schedule::list_schedules(call),
+        "ReportTaskSucceeded" => task::report_task_succeeded(call),
+        "ReportTaskFailed" => task::report_task_failed(call),
         a if is_known(a) => Err(ApiError::new(
             ErrorCode::NotImplemented,
             &[&format!("The action '{a}'")],

@@ -196,9 +196,9 @@ async fn call(
         .await
     }
     .await;
-    let resp = match &result {
-        Ok(fields) => response::success(&request_id, fields.clone()),
-        Err(e) => response::error(e, &request_id, &app.host_id),
+    let resp = match result {
+        Ok(reply) => response::success(&request_id, reply),
+        Err(e) => response::error(&e, &request_id, &app.host_id),
     };
     tracing::info!(
         console = true,

@@ -10,8 +10,58 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
+/// What an action answers with, without `RequestId`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Fields to serialize.
+    Fields(Map<String, Value>),
+    /// A JSON object already serialized (`{...}`): the hot actions write their answer directly
+    /// instead of building a map of cloned strings first.
+    Object(Vec<u8>),
+}
+
+impl From<Map<String, Value>> for Reply {
+    fn from(m: Map<String, Value>) -> Self {
+        Reply::Fields(m)
+    }
+}
+
+impl Reply {
+    /// The answer as a JSON value (for callers that inspect it rather than send it).
+    pub fn into_value(self) -> Value {
+        match self {
+            Reply::Fields(m) => Value::Object(m),
+            Reply::Object(b) => serde_json::from_slice(&b).unwrap_or_default(),
+        }
+    }
+}
+
+/// `{"RequestId": "...", <the reply's fields>}`.
+fn with_request_id(request_id: &str, reply: Reply) -> Vec<u8> {
+    let fields = match reply {
+        Reply::Fields(m) => serde_json::to_vec(&m).unwrap_or_else(|_| b"{}".to_vec()),
+        Reply::Object(b) => b,
+    };
+    let mut out = Vec::with_capacity(fields.len() + request_id.len() + 20);
+    out.extend_from_slice(b"{\"RequestId\":");
+    // Writing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, request_id);
+    match fields.get(1..) {
+        Some(rest) if fields.first() == Some(&b'{') && rest.first() != Some(&b'}') => {
+            out.push(b',');
+            out.extend_from_slice(rest);
+        }
+        _ => out.push(b'}'),
+    }
+    out
+}
+
 fn json_response(status: StatusCode, request_id: &str, body: &Value) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    bytes_response(status, request_id, bytes)
+}
+
+fn bytes_response(status: StatusCode, request_id: &str, bytes: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -25,10 +75,13 @@ fn json_response(status: StatusCode, request_id: &str, body: &Value) -> Response
     resp
 }
 
-/// A 200 answer: `fields` plus `RequestId`.
-pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response<Body> {
-    fields.insert("RequestId".into(), Value::String(request_id.to_string()));
-    json_response(StatusCode::OK, request_id, &Value::Object(fields))
+/// A 200 answer: `RequestId` and the reply's fields.
+pub fn success(request_id: &str, reply: Reply) -> Response<Body> {
+    bytes_response(
+        StatusCode::OK,
+        request_id,
+        with_request_id(request_id, reply),
+    )
 }
 
 /// The error body for `err`, with the status from the error table.
@@ -57,6 +110,25 @@ pub fn error(err: &ApiError, request_id: &str, host_id: &str) -> Response<Body> 
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    fn body_of(reply: Reply) -> Value {
+        serde_json::from_slice(&with_request_id("r\"1", reply)).unwrap()
+    }
+
+    #[test]
+    fn success_bodies_carry_the_request_id() {
+        let mut m = Map::new();
+        m.insert("Name".into(), Value::from("x"));
+        let expect = serde_json::json!({"RequestId": "r\"1", "Name": "x"});
+        assert_eq!(body_of(Reply::Fields(m)), expect);
+        assert_eq!(body_of(Reply::Object(br#"{"Name":"x"}"#.to_vec())), expect);
+        let only = serde_json::json!({"RequestId": "r\"1"});
+        assert_eq!(body_of(Reply::Fields(Map::new())), only);
+        assert_eq!(body_of(Reply::Object(b"{}".to_vec())), only);
+        let r = success("rid", Reply::Object(b"{}".to_vec()));
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-acs-request-id"], "rid");
+    }
 
     #[test]
     fn error_body_shape() {
