@@ -92,27 +92,24 @@ pub fn decode(
     body: &[u8],
 ) -> Result<RpcRequest, ApiError> {
     let query = uri.query().unwrap_or("");
-    let query_pairs = params::parse_pairs(query, "query string")?;
+    let mut p = Params::from_encoded(query, "query string")?;
     let acs3 = header_str(headers, "authorization").and_then(signature::parse_acs3);
-    // Only ACS3 needs the query pairs again (its canonical query string).
-    let (mut p, query_pairs) = if acs3.is_some() {
-        (Params::from_pairs(query_pairs.clone())?, query_pairs)
-    } else {
-        (Params::from_pairs(query_pairs)?, Vec::new())
+    // Only ACS3 needs the query pairs as such (its canonical query string).
+    let query_pairs = match acs3 {
+        Some(_) => params::parse_pairs(query, "query string")?,
+        None => Vec::new(),
     };
     if !body.is_empty() {
-        let ctype = header_str(headers, "content-type")
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let ctype = ctype.split(';').next().unwrap_or("").trim().to_string();
-        match ctype.as_str() {
-            "application/x-www-form-urlencoded" => {
-                let text = std::str::from_utf8(body)
-                    .map_err(|_| ApiError::invalid("The request body is not valid UTF-8."))?;
-                p.add_form(text)?;
-            }
-            "application/json" => p.add_json(body)?,
-            _ => return Err(ApiError::new(ErrorCode::UnsupportedMediaType, &[])),
+        let ctype = header_str(headers, "content-type").unwrap_or("");
+        let ctype = ctype.split(';').next().unwrap_or("").trim();
+        if ctype.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::invalid("The request body is not valid UTF-8."))?;
+            p.add_form(text)?;
+        } else if ctype.eq_ignore_ascii_case("application/json") {
+            p.add_json(body)?;
+        } else {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, &[]));
         }
     }
 
