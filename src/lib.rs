@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod faults;
 pub mod init;
+pub mod logging;
 pub mod policy;
 pub mod protocol;
 pub mod quotas;

@@ -12,11 +12,13 @@ fn main() {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(cloudflow_emulator::logging::MakeStdout)
         .init();
     let cli = Cli::parse();
     let workers = cli.config.worker_threads();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
+        .on_thread_park(cloudflow_emulator::logging::on_worker_park)
         .enable_all()
         .build()
     {

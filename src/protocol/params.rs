@@ -296,7 +296,13 @@ mod tests {
         let signed: Vec<_> = p.signed().collect();
         assert_eq!(
             signed,
-            vec![("a b", "x y"), ("b", "2"), ("c", ""), ("d", "+"), ("é", "流")]
+            vec![
+                ("a b", "x y"),
+                ("b", "2"),
+                ("c", ""),
+                ("d", "+"),
+                ("é", "流")
+            ]
         );
         assert!(p.add_form("b=3").is_err());
         let e = Params::from_encoded("a=1&b=%zz", "query string").unwrap_err();
