@@ -29,6 +29,8 @@ const AK: &str = "benchAccessKeyId";
 const SK: &str = "benchAccessKeySecret";
 /// Longest load phase.
 const MAX_DURATION_SECS: f64 = 300.0;
+/// How long after a load phase's deadline the tool waits for answers still outstanding.
+const STUCK_GRACE: Duration = Duration::from_secs(30);
 /// A flow whose executions park in a Wait until a fixed far-future time.
 const PARK_FLOW: &str = "Type: StateMachine\nSpecVersion: v1\nName: bench_park\nStartAt: Hold\nStates:\n  - Type: Wait\n    Name: Hold\n    UntilDateTime: \"2099-01-01T00:00:00Z\"\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
 /// The baseline's fixed answer: about the size of a DescribeExecution answer.
@@ -606,9 +608,20 @@ async fn run_load(
         }));
     }
     let mut stats = Stats::default();
-    for t in tasks {
-        if let Ok(s) = t.await {
-            stats.merge(s);
+    // A server that stops answering must not hold the tool: connections still waiting this long
+    // after the deadline are abandoned and counted.
+    let give_up = deadline + STUCK_GRACE;
+    for mut t in tasks {
+        match tokio::time::timeout_at(give_up.into(), &mut t).await {
+            Ok(Ok(s)) => stats.merge(s),
+            Ok(Err(_)) => {}
+            Err(_) => {
+                t.abort();
+                *stats
+                    .errors
+                    .entry("transport: no answer within 30 s of the deadline".into())
+                    .or_default() += 1;
+            }
         }
     }
     Report {
@@ -820,21 +833,26 @@ fn limits(l: &Load) -> Limits {
 /// Create the parking flow (an existing one is fine).
 async fn create_flow(addr: SocketAddr, s: &Signer) -> Arc<str> {
     let name = "bench_park";
-    let mut conn = Conn::open(addr).await.ok();
     let mut st = Stats::default();
-    call(
-        &mut conn,
-        s,
-        "CreateFlow",
-        &[
-            ("Name", name),
-            ("Definition", PARK_FLOW),
-            ("Description", "cloudflow-bench"),
-            ("Type", "FDL"),
-        ],
-        &mut st,
-    )
-    .await;
+    let create = async {
+        let mut conn = Conn::open(addr).await.ok();
+        call(
+            &mut conn,
+            s,
+            "CreateFlow",
+            &[
+                ("Name", name),
+                ("Definition", PARK_FLOW),
+                ("Description", "cloudflow-bench"),
+                ("Type", "FDL"),
+            ],
+            &mut st,
+        )
+        .await;
+    };
+    if tokio::time::timeout(STUCK_GRACE, create).await.is_err() {
+        panic!("CreateFlow: no answer within {} s", STUCK_GRACE.as_secs());
+    }
     if let Some(k) = st.errors.keys().find(|k| !k.ends_with("FlowAlreadyExists")) {
         panic!("CreateFlow failed: {k}");
     }
