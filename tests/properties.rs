@@ -94,6 +94,31 @@ proptest! {
         prop_assert_eq!(back, pairs);
     }
 
+    /// Decoded parameters are found by name, and the signed set comes out in byte order of the
+    /// names, for any names (shared 8-byte prefixes, NUL bytes, non-ASCII).
+    #[test]
+    fn params_find_every_name_in_order(
+        names in prop::collection::btree_set("(Signatur|a\\x00|[a-zA-Z\\x00é流]){0,3}[a-zA-Z\\x00é流]{0,10}", 0..24)
+    ) {
+        let names: Vec<String> = names.into_iter().filter(|n| !n.is_empty()).collect();
+        let encoded = names
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{}={i}", percent_encode(k)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let p = params::Params::from_encoded(&encoded, "body").unwrap();
+        for (i, n) in names.iter().enumerate() {
+            let want = i.to_string();
+            prop_assert_eq!(p.get(n), Some(want.as_str()));
+        }
+        prop_assert_eq!(p.get("absent\u{1}"), None);
+        let signed: Vec<&str> = p.signed().map(|(k, _)| k).collect();
+        let sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+        // `names` came from a BTreeSet: already in byte order.
+        prop_assert_eq!(signed, sorted);
+    }
+
     /// Arbitrary bytes as a request never panic `decode` + `verify`.
     #[test]
     fn decode_never_panics(query in "[A-Za-z0-9%=&+._-]{0,80}", body in prop::collection::vec(any::<u8>(), 0..128), json_body in any::<bool>()) {

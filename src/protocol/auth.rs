@@ -84,9 +84,9 @@ impl Authenticator {
         req: &RpcRequest,
         now: DateTime<Utc>,
     ) -> Result<Arc<Credential>, ApiError> {
+        let p = &req.params;
         let key_id = match &req.signature {
-            SignatureClaim::V1 { access_key_id, .. }
-            | SignatureClaim::Missing { access_key_id } => access_key_id.as_deref(),
+            SignatureClaim::V1 { .. } | SignatureClaim::Missing => p.optional("AccessKeyId"),
             SignatureClaim::Acs3 { access_key_id, .. } => Some(access_key_id.as_str()),
         };
         if self.mode == AuthMode::Off {
@@ -96,18 +96,15 @@ impl Authenticator {
                 .unwrap_or_else(|| self.default.clone()));
         }
         let (timestamp, nonce) = match &req.signature {
-            SignatureClaim::Missing {
-                access_key_id: None,
-            } => return Err(ApiError::missing("AccessKeyId")),
-            SignatureClaim::Missing { .. } => return Err(ApiError::missing("Signature")),
-            SignatureClaim::V1 {
-                access_key_id: None,
-                ..
-            } => return Err(ApiError::missing("AccessKeyId")),
-            SignatureClaim::V1 {
-                timestamp, nonce, ..
+            SignatureClaim::Missing if key_id.is_none() => {
+                return Err(ApiError::missing("AccessKeyId"))
             }
-            | SignatureClaim::Acs3 {
+            SignatureClaim::Missing => return Err(ApiError::missing("Signature")),
+            SignatureClaim::V1 { .. } if key_id.is_none() => {
+                return Err(ApiError::missing("AccessKeyId"))
+            }
+            SignatureClaim::V1 { .. } => (p.optional("Timestamp"), p.optional("SignatureNonce")),
+            SignatureClaim::Acs3 {
                 timestamp, nonce, ..
             } => (timestamp.as_deref(), nonce.as_deref()),
         };
@@ -134,9 +131,8 @@ impl Authenticator {
             .cloned()
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyId, &[key_id]))?;
 
-        if let SignatureClaim::V1 {
-            method: Some(m), ..
-        } = &req.signature
+        if let (SignatureClaim::V1 { .. }, Some(m)) =
+            (&req.signature, p.optional("SignatureMethod"))
         {
             if m != "HMAC-SHA1" {
                 return Err(ApiError::invalid(format!(
@@ -197,7 +193,7 @@ pub fn verify(claim: &SignatureClaim, secret: &str) -> bool {
             payload_hash_ok,
             ..
         } => *payload_hash_ok && signature::acs3_verify(string_to_sign, secret, signature),
-        SignatureClaim::Missing { .. } => false,
+        SignatureClaim::Missing => false,
     }
 }
 
@@ -264,7 +260,7 @@ mod tests {
             let sts = match &req.signature {
                 SignatureClaim::V1 { string_to_sign, .. }
                 | SignatureClaim::Acs3 { string_to_sign, .. } => string_to_sign.clone(),
-                SignatureClaim::Missing { .. } => panic!("{}: no signature found", f.name),
+                SignatureClaim::Missing => panic!("{}: no signature found", f.name),
             };
             assert_eq!(sts, f.expected_sts, "{}: string to sign", f.name);
             assert_eq!(verify(&req.signature, &f.secret), f.valid, "{}", f.name);

@@ -27,20 +27,13 @@ pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 /// What the request claims about its signature, ready to verify.
 #[derive(Debug, Clone)]
 pub enum SignatureClaim {
-    /// `Signature` parameter (RPC V1, HMAC-SHA1).
+    /// `Signature` parameter (RPC V1, HMAC-SHA1). `AccessKeyId`, `SignatureMethod`, `Timestamp`
+    /// and `SignatureNonce` are read from the parameters when checked.
     V1 {
-        /// `AccessKeyId` parameter.
-        access_key_id: Option<String>,
         /// `Signature` parameter.
         signature: String,
         /// What the server computes the signature over.
         string_to_sign: String,
-        /// `SignatureMethod` parameter, if any.
-        method: Option<String>,
-        /// `Timestamp` parameter.
-        timestamp: Option<String>,
-        /// `SignatureNonce` parameter.
-        nonce: Option<String>,
     },
     /// `Authorization: ACS3-HMAC-SHA256 …` header.
     Acs3 {
@@ -60,10 +53,7 @@ pub enum SignatureClaim {
         payload_hash_present: bool,
     },
     /// No signature at all.
-    Missing {
-        /// `AccessKeyId` parameter, if any.
-        access_key_id: Option<String>,
-    },
+    Missing,
 }
 
 /// One decoded API call.
@@ -168,17 +158,11 @@ pub fn decode(
         }
     } else if let Some(sig) = p.get("Signature") {
         SignatureClaim::V1 {
-            access_key_id: p.optional("AccessKeyId").map(str::to_string),
             signature: sig.to_string(),
             string_to_sign: signature::v1_string_to_sign(method.as_str(), p.signed()),
-            method: p.optional("SignatureMethod").map(str::to_string),
-            timestamp: p.optional("Timestamp").map(str::to_string),
-            nonce: p.optional("SignatureNonce").map(str::to_string),
         }
     } else {
-        SignatureClaim::Missing {
-            access_key_id: p.optional("AccessKeyId").map(str::to_string),
-        }
+        SignatureClaim::Missing
     };
 
     Ok(RpcRequest {

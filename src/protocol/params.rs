@@ -25,10 +25,24 @@ pub struct Params {
 /// One parameter: where its name and value lie in [`Params::text`].
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    /// [`prefix_key`] of the name: most comparisons end here, without touching the text.
+    key: u64,
     name: (u32, u32),
     value: (u32, u32),
     /// A member of a JSON body: not part of the V1 signed set.
     unsigned: bool,
+}
+
+/// The first 8 bytes of `name`, big-endian, zero-padded. Ordering by this key agrees with
+/// ordering by the bytes of the names wherever two keys differ (a shorter name padded with
+/// zeros sorts before any longer name it is a prefix of, unless that one continues with a zero
+/// byte, and then the keys are equal); equal keys fall back to comparing the names.
+fn prefix_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let mut k = [0u8; 8];
+    let n = b.len().min(8);
+    k[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(k)
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -146,9 +160,11 @@ impl Params {
                 self.slice(name)
             ))),
             Err(at) => {
+                let key = prefix_key(self.slice(name));
                 self.entries.insert(
                     at,
                     Entry {
+                        key,
                         name,
                         value,
                         unsigned,
@@ -260,8 +276,9 @@ impl Params {
 
     /// Where `name` is (`Ok`), or where it would go (`Err`).
     fn find(&self, name: &str) -> Result<usize, usize> {
+        let key = prefix_key(name);
         self.entries
-            .binary_search_by(|e| self.slice(e.name).cmp(name))
+            .binary_search_by(|e| e.key.cmp(&key).then_with(|| self.slice(e.name).cmp(name)))
     }
 }
 
@@ -308,6 +325,46 @@ mod tests {
         let e = Params::from_encoded("a=1&b=%zz", "query string").unwrap_err();
         assert!(e.message.contains("query string"), "{}", e.message);
         assert!(Params::from_encoded("=1", "q").is_err());
+    }
+
+    #[test]
+    fn prefix_keys_order_like_the_names() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "a\0\0b",
+            "ab",
+            "Signature",
+            "SignatureMethod",
+            "SignatureNonce",
+            "SignatureVersion",
+            "Signatur",
+            "Signatura",
+            "é",
+            "流程",
+            "zzzzzzzzz",
+            "zzzzzzzz",
+        ];
+        for a in names {
+            for b in names {
+                let (ka, kb) = (prefix_key(a), prefix_key(b));
+                if ka != kb {
+                    assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                }
+            }
+        }
+        let pairs: Vec<(String, String)> = names[1..]
+            .iter()
+            .map(|n| (n.to_string(), format!("v{n}")))
+            .collect();
+        let p = Params::from_pairs(pairs).unwrap();
+        for n in &names[1..] {
+            assert_eq!(p.get(n), Some(format!("v{n}").as_str()), "{n:?}");
+        }
+        let mut sorted: Vec<&str> = names[1..].to_vec();
+        sorted.sort();
+        assert_eq!(p.signed().map(|(k, _)| k).collect::<Vec<_>>(), sorted);
     }
 
     #[test]
