@@ -131,9 +131,15 @@ impl Params {
 
     /// Append `s` to the text; its span.
     fn push(&mut self, s: &str) -> (u32, u32) {
-        let start = self.text.len() as u32;
+        let start = self.offset();
         self.text.push_str(s);
-        (start, self.text.len() as u32)
+        (start, self.offset())
+    }
+
+    /// Where the next text goes. Requests are capped far below 4 GiB; were one not, spans past
+    /// it would be cut short (or read as empty), never point at other bytes.
+    fn offset(&self) -> u32 {
+        u32::try_from(self.text.len()).unwrap_or(u32::MAX)
     }
 
     fn slice(&self, (a, b): (u32, u32)) -> &str {
@@ -181,11 +187,11 @@ impl Params {
         self.text.reserve(raw.len());
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let start = self.text.len() as u32;
+            let start = self.offset();
             decode_onto(k, &mut self.text, &mut scratch).ok_or_else(|| bad_encoding(what))?;
-            let mid = self.text.len() as u32;
+            let mid = self.offset();
             decode_onto(v, &mut self.text, &mut scratch).ok_or_else(|| bad_encoding(what))?;
-            let end = self.text.len() as u32;
+            let end = self.offset();
             self.insert((start, mid), (mid, end), false)?;
         }
         Ok(())
