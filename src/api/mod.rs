@@ -6,6 +6,7 @@
 mod execution;
 mod flow;
 pub use flow::parse_definition;
+mod map_run;
 mod regions;
 mod schedule;
 mod task;
@@ -110,8 +111,8 @@ async fn dispatch_fields(action: &str, call: &Call<'_>) -> ActionResult {
         "ListFlows" => flow::list_flows(call),
         "StartSyncExecution" => execution::start_sync_execution(call).await,
         "DescribeRegions" => regions::describe_regions(call),
-        "DescribeMapRun" => execution::describe_map_run(call),
-        "UpdateMapRun" => execution::update_map_run(call),
+        "DescribeMapRun" => map_run::describe_map_run(call),
+        "UpdateMapRun" => map_run::update_map_run(call),
         "PublishFlowVersion" => versions::publish_flow_version(call),
         "ListFlowVersions" => versions::list_flow_versions(call),
         "DeleteFlowVersion" => versions::delete_flow_version(call),
