@@ -6,6 +6,7 @@ pub mod expr;
 pub mod interpreter;
 pub mod launch;
 mod map_run;
+mod outcome;
 pub mod park;
 mod scope;
 mod task_state;

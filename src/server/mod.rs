@@ -1,6 +1,6 @@
 //! The HTTP front: the router, the single API handler (read → decode → authenticate →
 //! dispatch → answer, logging one line per request), panic recovery, and the accept loop. The
-//! emulator-only endpoints under `/_emulator/` are in [`emulator`].
+//! emulator-only endpoints under `/_emulator/` are in `emulator.rs`.
 
 mod emulator;
 use emulator::*;
