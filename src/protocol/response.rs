@@ -20,39 +20,26 @@ pub enum Reply {
     Object(Vec<u8>),
 }
 
-impl From<Map<String, Value>> for Reply {
-    fn from(m: Map<String, Value>) -> Self {
-        Reply::Fields(m)
-    }
-}
-
-impl Reply {
-    /// The answer as a JSON value (for callers that inspect it rather than send it).
-    pub fn into_value(self) -> Value {
-        match self {
-            Reply::Fields(m) => Value::Object(m),
-            Reply::Object(b) => serde_json::from_slice(&b).unwrap_or_default(),
-        }
-    }
-}
-
-/// `{"RequestId": "...", <the reply's fields>}`.
+/// `{<the reply's fields>, "RequestId": "..."}`, appended in place (no second buffer).
 fn with_request_id(request_id: &str, reply: Reply) -> Vec<u8> {
-    let fields = match reply {
+    let mut out = match reply {
         Reply::Fields(m) => serde_json::to_vec(&m).unwrap_or_else(|_| b"{}".to_vec()),
         Reply::Object(b) => b,
     };
-    let mut out = Vec::with_capacity(fields.len() + request_id.len() + 20);
-    out.extend_from_slice(b"{\"RequestId\":");
+    // Both forms are compact JSON objects: reopen the closing brace.
+    if out.first() == Some(&b'{') && out.last() == Some(&b'}') {
+        out.pop();
+        if out.len() > 1 {
+            out.push(b',');
+        }
+    } else {
+        out = b"{".to_vec();
+    }
+    out.reserve(request_id.len() + 16);
+    out.extend_from_slice(b"\"RequestId\":");
     // Writing a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut out, request_id);
-    match fields.get(1..) {
-        Some(rest) if fields.first() == Some(&b'{') && rest.first() != Some(&b'}') => {
-            out.push(b',');
-            out.extend_from_slice(rest);
-        }
-        _ => out.push(b'}'),
-    }
+    out.push(b'}');
     out
 }
 
@@ -125,6 +112,12 @@ mod tests {
         let only = serde_json::json!({"RequestId": "r\"1"});
         assert_eq!(body_of(Reply::Fields(Map::new())), only);
         assert_eq!(body_of(Reply::Object(b"{}".to_vec())), only);
+        // Not an object (never produced by an action): the answer is still valid JSON.
+        assert_eq!(body_of(Reply::Object(b"[1]".to_vec())), only);
+        assert_eq!(
+            with_request_id("r", Reply::Object(br#"{"A":1}"#.to_vec())),
+            br#"{"A":1,"RequestId":"r"}"#.to_vec()
+        );
         let r = success("rid", Reply::Object(b"{}".to_vec()));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["x-acs-request-id"], "rid");
