@@ -15,7 +15,7 @@ use cloudflow_emulator::clock::Clock;
 use cloudflow_emulator::engine::definition::{parse, ExecutionMode, FlowDef};
 use cloudflow_emulator::engine::expr::{Expr, Var};
 use cloudflow_emulator::engine::tasks::{mocks::MockConfig, TaskEnv};
-use cloudflow_emulator::store::{Execution, NewExecution, Status};
+use cloudflow_emulator::store::{DefinitionText, Execution, NewExecution, Status};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};
 
@@ -102,7 +102,12 @@ fn definition(text: &str) -> Arc<FlowDef> {
 }
 
 /// Start one execution as StartExecution does and wait for its end; returns it.
-async fn run_once(env: &Env, text: &Arc<str>, def: &Arc<FlowDef>, input: &str) -> Arc<Execution> {
+async fn run_once(
+    env: &Env,
+    text: &Arc<DefinitionText>,
+    def: &Arc<FlowDef>,
+    input: &str,
+) -> Arc<Execution> {
     let exec = Arc::new(Execution::new(NewExecution {
         name: "bench".into(),
         flow_name: "bench".into(),
@@ -158,7 +163,7 @@ fn interpreter(c: &mut Criterion) {
 
     // A chain of 1,000 Pass states: 1,000 transitions, 4 history events each.
     const N: usize = 1000;
-    let text: Arc<str> = Arc::from(pass_chain(N));
+    let text = Arc::new(DefinitionText::from(pass_chain(N)));
     let def = definition(&text);
     let input = r#"{"order":{"id":123,"items":["a","b","c"]}}"#;
     let e = rt.block_on(run_once(&env, &text, &def, input));
@@ -173,7 +178,7 @@ fn interpreter(c: &mut Criterion) {
 
     // An inline Map of 100,000 Pass items.
     const ITEMS: usize = 100_000;
-    let text: Arc<str> = Arc::from(MAP_FLOW);
+    let text = Arc::new(DefinitionText::from(MAP_FLOW));
     let def = definition(&text);
     let items: Vec<Value> = (0..ITEMS).map(|i| json!({ "i": i })).collect();
     let input = json!({ "items": items }).to_string();

@@ -52,7 +52,9 @@ fn meta_of(name: &str, m: &MetaRec) -> Option<FlowMeta> {
         }
     };
     Some(FlowMeta {
-        definition_text: Arc::from(m.definition_text.as_str()),
+        definition_text: Arc::new(crate::store::DefinitionText::from(
+            m.definition_text.as_str(),
+        )),
         definition: Arc::new(def),
         description: m.description.clone(),
         flow_type: m.flow_type.clone(),
@@ -243,7 +245,9 @@ fn apply(app: &Arc<AppState>, rec: Record, out: &mut Replayed) {
                 name: exec.name,
                 flow_name: flow,
                 input: exec.input,
-                definition_text: Arc::from(exec.definition_text.as_str()),
+                definition_text: Arc::new(crate::store::DefinitionText::from(
+                    exec.definition_text.as_str(),
+                )),
                 definition: def,
                 role_arn: exec.role_arn,
                 environment: exec.environment,

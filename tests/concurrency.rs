@@ -24,7 +24,9 @@ fn terminal(k: EventType) -> bool {
 #[test]
 fn one_hundred_thousand_stop_vs_finish_races() {
     let def = Arc::new(parse(&wait_flow("r", 1), ExecutionMode::Standard).unwrap());
-    let text: Arc<str> = Arc::from(wait_flow("r", 1));
+    let text = Arc::new(cloudflow_emulator::store::DefinitionText::from(wait_flow(
+        "r", 1,
+    )));
     let now = chrono::Utc::now();
     let mut stops_won = 0usize;
     for round in 0..1000 {

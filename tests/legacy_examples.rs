@@ -429,6 +429,19 @@ async fn definition_text_is_returned_as_submitted() {
     let d = s.wait_done("verbatim", "e", 10).await;
     assert_eq!(d.s("Status"), "Succeeded");
     assert_eq!(d.s("FlowDefinition"), text);
+    // Characters JSON escapes (quotes, backslashes, tabs) and non-ASCII, in the execution's
+    // answers (whose escaped form is made once per definition) and in a listing of two.
+    let odd = "# \"quoted\" back\\slash\ttab é 流 \u{1F600}\nversion: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n";
+    s.create_flow("odd", odd).await.ok();
+    for e in ["a", "b"] {
+        s.start_exec("odd", e, "{}").await.ok();
+        assert_eq!(s.wait_done("odd", e, 10).await.s("FlowDefinition"), odd);
+    }
+    let list = s.call("ListExecutions", &[("FlowName", "odd")]).await.ok();
+    for item in list.body["Executions"].as_array().unwrap() {
+        assert_eq!(item["FlowDefinition"], odd, "{item}");
+    }
+    assert_eq!(list.body["Executions"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

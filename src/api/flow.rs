@@ -102,7 +102,7 @@ pub fn create_flow(call: &Call<'_>) -> ActionResult {
     let def = parse_definition(text, name, mode)?;
     let now = call.app.clock.now();
     let meta = FlowMeta {
-        definition_text: Arc::from(text),
+        definition_text: Arc::new(crate::store::DefinitionText::from(text)),
         definition: Arc::new(def),
         description: description.to_string(),
         flow_type: flow_type.to_string(),
@@ -166,7 +166,7 @@ pub fn update_flow(call: &Call<'_>) -> ActionResult {
     let (mode, _) = parse_mode(Some(current.execution_mode.as_str()))?;
     let definition = match p.optional("Definition") {
         Some(text) => Some((
-            Arc::<str>::from(text),
+            Arc::new(crate::store::DefinitionText::from(text)),
             Arc::new(parse_definition(text, name, mode)?),
         )),
         None => None,

@@ -1,6 +1,7 @@
 //! The JSON shapes of flows, executions and history events in responses.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::clock::format_time;
@@ -18,7 +19,7 @@ pub fn flow_as(f: &Flow, m: &FlowMeta) -> Map<String, Value> {
     o.insert("Name".into(), json!(f.name));
     o.insert("Id".into(), json!(f.id));
     o.insert("Type".into(), json!(m.flow_type));
-    o.insert("Definition".into(), json!(&*m.definition_text));
+    o.insert("Definition".into(), json!(&**m.definition_text));
     o.insert("Description".into(), json!(m.description));
     o.insert("ExecutionMode".into(), json!(m.execution_mode));
     o.insert("CreatedTime".into(), json!(format_time(f.created_time)));
@@ -51,8 +52,9 @@ struct ExecutionView<'a> {
     started_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     stopped_time: Option<String>,
+    /// Escaped once per flow version ([`crate::store::DefinitionText`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    flow_definition: Option<&'a str>,
+    flow_definition: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     input: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +79,7 @@ fn with_execution<R>(
         status: st.status.as_str(),
         started_time: format_time(e.started_time),
         stopped_time: st.stopped_time.map(format_time),
-        flow_definition: full.then_some(&*e.definition_text),
+        flow_definition: full.then(|| e.definition_text.as_json()),
         input: full.then_some(e.input.as_str()),
         output: st.output.as_deref().filter(|_| full),
         role_arn: e.role_arn(),

@@ -238,7 +238,7 @@ mod tests {
             name: name.into(),
             flow_name: "f".into(),
             input: "{}".into(),
-            definition_text: Arc::from(text),
+            definition_text: Arc::new(crate::store::DefinitionText::from(text)),
             definition: Arc::new(def),
             role_arn: None,
             environment: None,

@@ -32,7 +32,7 @@ pub fn meta_rec(m: &FlowMeta) -> MetaRec {
 #[derive(Debug, Clone)]
 pub struct FlowMeta {
     /// Definition text exactly as submitted.
-    pub definition_text: Arc<str>,
+    pub definition_text: Arc<super::DefinitionText>,
     /// The parsed definition.
     pub definition: Arc<FlowDef>,
     /// Description.

@@ -12,6 +12,7 @@
 //! * [`execution`]: one execution's record; [`events`]: its status, outcome and history;
 //! * [`maprun`]: distributed Map runs; [`journal`]: opt-in durability.
 
+mod definition_text;
 pub mod events;
 pub mod execution;
 pub mod flow;
@@ -23,6 +24,7 @@ pub mod versions;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use definition_text::DefinitionText;
 pub use events::{Event, EventType, Outcome, Status};
 pub use execution::{Continuation, Execution, NewExecution};
 pub use flow::{meta_rec, Flow, FlowMeta, Started};

@@ -68,7 +68,7 @@ pub struct NewExecution {
     /// Input JSON text.
     pub input: String,
     /// Definition text snapshot.
-    pub definition_text: Arc<str>,
+    pub definition_text: Arc<super::DefinitionText>,
     /// Parsed definition snapshot.
     pub definition: Arc<FlowDef>,
     /// Role ARN snapshot.
@@ -97,7 +97,7 @@ pub struct Execution {
     /// Input JSON text, as given (or `{}`).
     pub input: String,
     /// Definition text snapshot.
-    pub definition_text: Arc<str>,
+    pub definition_text: Arc<super::DefinitionText>,
     /// Parsed definition snapshot.
     pub definition: Arc<FlowDef>,
     /// The facts most executions do not have, boxed so a million parked executions do not
