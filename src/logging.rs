@@ -84,15 +84,6 @@ pub fn on_worker_park() {
     });
 }
 
-/// Write what this thread holds.
-pub fn flush() {
-    let _ = BATCH.try_with(|b| {
-        if let Ok(mut b) = b.try_borrow_mut() {
-            write_out(&mut b.buf);
-        }
-    });
-}
-
 /// The writer for one formatted event.
 pub struct Stdout {
     batch: bool,
@@ -195,7 +186,7 @@ mod tests {
                 "parking writes what is held"
             );
             info.write_all(b"v\n").unwrap();
-            flush();
+            on_worker_park();
             assert_eq!((held(), written()), (0, 10 + BATCH_BYTES));
         })
         .join()

@@ -88,11 +88,17 @@ fn decode_component(raw: &str) -> Option<String> {
     Some(out)
 }
 
+/// The raw `(name, value)` components of `a=b&c=d` (a part without `=` has an empty value).
+fn raw_pairs(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|part| part.split_once('=').unwrap_or((part, "")))
+}
+
 /// Split and decode `a=b&c=d` (`what` names the part of the request, for the error message).
 pub fn parse_pairs(raw: &str, what: &str) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
-    for part in raw.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+    for (k, v) in raw_pairs(raw) {
         let (Some(k), Some(v)) = (decode_component(k), decode_component(v)) else {
             return Err(bad_encoding(what));
         };
@@ -112,9 +118,7 @@ impl Params {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, ApiError> {
         let mut p = Params::default();
         for (k, v) in pairs {
-            let name = p.push(&k);
-            let value = p.push(&v);
-            p.insert(name, value, false)?;
+            p.push_pair(&k, &v, false)?;
         }
         Ok(p)
     }
@@ -127,6 +131,13 @@ impl Params {
         };
         p.add_encoded(raw, what)?;
         Ok(p)
+    }
+
+    /// Add an already decoded parameter.
+    fn push_pair(&mut self, name: &str, value: &str, unsigned: bool) -> Result<(), ApiError> {
+        let name = self.push(name);
+        let value = self.push(value);
+        self.insert(name, value, unsigned)
     }
 
     /// Append `s` to the text; its span.
@@ -185,8 +196,7 @@ impl Params {
     fn add_encoded(&mut self, raw: &str, what: &str) -> Result<(), ApiError> {
         let mut scratch = Vec::new();
         self.text.reserve(raw.len());
-        for part in raw.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        for (k, v) in raw_pairs(raw) {
             let start = self.offset();
             decode_onto(k, &mut self.text, &mut scratch).ok_or_else(|| bad_encoding(what))?;
             let mid = self.offset();
@@ -218,9 +228,7 @@ impl Params {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            let name = self.push(&k);
-            let value = self.push(&text);
-            self.insert(name, value, true)?;
+            self.push_pair(&k, &text, true)?;
         }
         Ok(())
     }

@@ -46,6 +46,21 @@ impl Execution {
         }
     }
 
+    /// End with an error: `{"Error", "Cause"}` is the event's detail and the execution's error.
+    pub(super) fn end_with_error(
+        &self,
+        st: &mut ExecState,
+        status: Status,
+        kind: EventType,
+        time: DateTime<Utc>,
+        error: String,
+        cause: String,
+    ) {
+        let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
+        st.error = Some((error, cause));
+        self.end(st, status, kind, time, detail);
+    }
+
     pub(super) fn after_end(&self) {
         self.cancel.cancel();
         self.finished.notify_waiters();
@@ -70,28 +85,22 @@ impl Execution {
                     detail,
                 );
             }
-            Outcome::Failed { error, cause } => {
-                let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
-                st.error = Some((error, cause));
-                self.end(
-                    &mut st,
-                    Status::Failed,
-                    EventType::ExecutionFailed,
-                    time,
-                    detail,
-                );
-            }
-            Outcome::TimedOut { error, cause } => {
-                let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
-                st.error = Some((error, cause));
-                self.end(
-                    &mut st,
-                    Status::TimedOut,
-                    EventType::ExecutionTimedOut,
-                    time,
-                    detail,
-                );
-            }
+            Outcome::Failed { error, cause } => self.end_with_error(
+                &mut st,
+                Status::Failed,
+                EventType::ExecutionFailed,
+                time,
+                error,
+                cause,
+            ),
+            Outcome::TimedOut { error, cause } => self.end_with_error(
+                &mut st,
+                Status::TimedOut,
+                EventType::ExecutionTimedOut,
+                time,
+                error,
+                cause,
+            ),
         }
         let status = st.status;
         drop(st);

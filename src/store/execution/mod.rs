@@ -242,18 +242,13 @@ impl Execution {
         }
         let limit = self.event_limit.load(Ordering::Relaxed);
         if st.history.len() + 1 >= limit {
-            let (error, cause) = (
-                EVENT_LIMIT_ERROR.to_string(),
-                format!("The execution exceeded the limit of {limit} history events."),
-            );
-            let detail = serde_json::json!({ "Error": error, "Cause": cause }).to_string();
-            st.error = Some((error, cause));
-            self.end(
+            self.end_with_error(
                 &mut st,
                 Status::Failed,
                 EventType::ExecutionFailed,
                 time,
-                detail,
+                EVENT_LIMIT_ERROR.to_string(),
+                format!("The execution exceeded the limit of {limit} history events."),
             );
             drop(st);
             self.after_end();
